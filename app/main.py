@@ -1,0 +1,145 @@
+"""create_app: wiring only. Rules live in each domain's service module."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from app.accounts.routes import router as accounts_router
+from app.api.routes import router as api_router
+from app.core.config import Settings, load_settings
+from app.core.db import Database
+from app.core.mail import make_mailer
+from app.core.ratelimit import make_rate_limiter
+from app.core.security import CSRFError, SecurityMiddleware, verify_csrf
+from app.core.templating import STATIC_DIR, render
+from app.core.web import NoAreaConfigured, NotAllowed, SignInRequired
+from app.moderation.alerts import AlertLoop
+from app.moderation.routes import router as moderation_router
+from app.pages.routes import health_router
+from app.pages.routes import router as pages_router
+from app.register.public_routes import router as register_public_router
+from app.register.routes import router as register_router
+from app.reports.routes import router as reports_router
+
+log = logging.getLogger("safetymap")
+
+
+class CachedStaticFiles(StaticFiles):
+    """Versioned static URLs (?v=hash) never change, so browsers may keep them for a year."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["cache-control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    db = database or Database(settings)
+
+    mailer = make_mailer(settings)
+    alert_loop = AlertLoop(
+        db, mailer, base_url=settings.base_url,
+        resend_after=timedelta(minutes=settings.alert_resend_minutes), interval=settings.alert_loop_seconds or 60,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.alert_loop_seconds:
+            alert_loop.start()
+        yield
+        await alert_loop.stop()
+        if database is None:
+            db.dispose()
+
+    app = FastAPI(
+        title="Safety Map",
+        version="0.1.0",
+        description="Community safety reporting built on Contextual Safeguarding.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        dependencies=[Depends(verify_csrf)],
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.mailer = mailer
+    app.state.alerts = alert_loop
+    app.state.rate_limiter = make_rate_limiter(settings.secret_key.get_secret_value(), settings.redis_url)
+
+    app.add_middleware(SecurityMiddleware, settings=settings)
+    app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
+    for router in (
+        health_router,
+        pages_router,
+        reports_router,
+        register_public_router,
+        accounts_router,
+        moderation_router,
+        register_router,
+        api_router,
+    ):
+        app.include_router(router)
+    _add_error_handlers(app)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CSRFError)
+    async def csrf_failed(request: Request, exc: CSRFError) -> Response:
+        log.info("csrf refused", extra={"path": request.url.path, "reason": str(exc)})
+        return render(request, "errors/csrf.html", status_code=403)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in(request: Request, exc: SignInRequired) -> Response:
+        from urllib.parse import quote
+
+        target = f"/staff/sign-in?next={quote(exc.next_path, safe='/')}"
+        if request.headers.get("hx-request") == "true":
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(NotAllowed)
+    async def not_allowed(request: Request, exc: NotAllowed) -> Response:
+        return render(request, "errors/not_allowed.html", status_code=403)
+
+    @app.exception_handler(NoAreaConfigured)
+    async def no_area(request: Request, exc: NoAreaConfigured) -> Response:
+        return render(request, "errors/not_set_up.html", status_code=503)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        template = "errors/not_found.html" if exc.status_code == 404 else "errors/generic.html"
+        return render(request, template, {"status_code": exc.status_code}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.errors()}, status_code=422)
+        return render(request, "errors/generic.html", {"status_code": 400}, status_code=400)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # The traceback goes to the log; the person sees a generic page with no details.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if _wants_json(request):
+            return JSONResponse({"detail": "Something went wrong on our side."}, status_code=500)
+        return render(request, "errors/generic.html", {"status_code": 500}, status_code=500)
