@@ -1,0 +1,66 @@
+"""Areas are tenants: each has its own staff, settings, gazetteer and data, isolated from the rest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.core.types import UTCDateTime, utcnow
+
+
+class Area(SQLModel, table=True):
+    __tablename__ = "area"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=60, unique=True, index=True)
+    name: str = Field(max_length=120)
+    hostname: str | None = Field(default=None, max_length=253, unique=True)
+    default_locale: str = Field(default="en", max_length=10)
+    locales: str = Field(default="en,cy", max_length=100)
+    # Public map cells with fewer published entries than this are hidden (DESIGN: default 5).
+    min_cell_count: int = Field(default=5, ge=2)
+    retention_days: int = Field(default=90, ge=1)
+    h3_resolution: int = Field(default=8, ge=5, le=10)
+    safeguarding_emails: str = Field(default="", max_length=1000)
+    tile_url: str | None = Field(default=None, max_length=500)
+    min_lat: float = 0.0
+    min_lng: float = 0.0
+    max_lat: float = 0.0
+    max_lng: float = 0.0
+    # The area's own help contacts: [{"name": ..., "phone": ..., "url": ..., "description": ...}]
+    help_contacts: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+    @property
+    def locale_list(self) -> list[str]:
+        return [code.strip() for code in self.locales.split(",") if code.strip()]
+
+    def contains(self, lat: float, lng: float) -> bool:
+        return self.min_lat <= lat <= self.max_lat and self.min_lng <= lng <= self.max_lng
+
+
+class PlaceKind(StrEnum):
+    STREET = "street"
+    PARK = "park"
+    SCHOOL = "school"
+    TRANSPORT = "transport"
+    SHOP = "shop"
+    COMMUNITY = "community"
+    OTHER = "other"
+
+
+class Place(SQLModel, table=True):
+    """A named place in the area's gazetteer: what people can pick instead of a map pin."""
+
+    __tablename__ = "place"
+    __table_args__ = (UniqueConstraint("area_id", "name", name="uq_place_area_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    area_id: int = Field(foreign_key="area.id", index=True)
+    name: str = Field(max_length=160)
+    kind: str = Field(default=PlaceKind.OTHER, sa_type=String(20))
+    lat: float
+    lng: float
