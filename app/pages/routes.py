@@ -1,0 +1,59 @@
+"""Public pages that belong to no single domain: home, help, privacy, exit information, health."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import text
+
+from app.core.i18n import LOCALES
+from app.core.security import is_safe_redirect
+from app.core.templating import render
+from app.core.web import DatabaseDep, PublicArea, SettingsDep, use_locale
+from app.reports.taxonomy import KIND_HINTS, KIND_LABELS
+
+router = APIRouter(dependencies=[Depends(use_locale)], include_in_schema=False)
+health_router = APIRouter()
+
+
+@router.get("/")
+def home(request: Request, area: PublicArea) -> Response:
+    return render(request, "pages/home.html", {"kinds": KIND_LABELS, "hints": KIND_HINTS})
+
+
+@router.get("/help")
+def help_page(request: Request, area: PublicArea) -> Response:
+    return render(request, "pages/help.html")
+
+
+@router.get("/exit-this-page")
+def exit_information(request: Request, area: PublicArea) -> Response:
+    return render(request, "pages/exit_info.html")
+
+
+@router.get("/privacy")
+def privacy(request: Request, area: PublicArea) -> Response:
+    return render(request, "pages/privacy.html")
+
+
+@router.get("/language/{code}")
+def choose_language(code: str, settings: SettingsDep, next: str = "/") -> Response:
+    """An explicit language choice, remembered in a small cookie for this browser session only."""
+    target = next if is_safe_redirect(next) else "/"
+    response = RedirectResponse(target, status_code=303)
+    if code in LOCALES:
+        response.set_cookie(
+            "sm_lang", code, httponly=True, samesite="lax", secure=settings.secure_cookies, path="/"
+        )
+    return response
+
+
+@health_router.get("/healthz", tags=["health"])
+def healthz(db: DatabaseDep) -> Response:
+    """200 with JSON when the app and its database answer; 503 when the database does not."""
+    try:
+        with db.session() as session:
+            session.execute(text("SELECT 1"))
+    except Exception:  # any database failure at all means "not healthy"
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": db.engine.dialect.name})

@@ -1,0 +1,163 @@
+"""What a report looks like coming in (web form or API) and going out (receipt, tracking)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from app.core.i18n import gettext as _
+from app.reports.models import ReporterRole, ReportKind
+from app.reports.taxonomy import AGE_BANDS, CATEGORIES, DAYS, TIME_BANDS
+
+DESCRIPTION_MAX = 2000
+HELP_MAX = 1000
+LOCATION_MAX = 300
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: object) -> object:
+    """Normalise what people type or paste: NFC, no control characters, trimmed."""
+    if not isinstance(value, str):
+        return value
+    return _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+
+
+def _as_list(value: object) -> object:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [part for part in value.split(",") if part]
+    return value
+
+
+def _blank_to_none(value: object) -> object:
+    return None if value == "" else value
+
+
+CleanText = Annotated[str, BeforeValidator(clean_text)]
+CodeList = Annotated[list[str], BeforeValidator(_as_list)]
+
+
+def has_words(text: str) -> bool:
+    """True when the text has at least one letter or digit in any script (not only emoji or symbols)."""
+    return any(unicodedata.category(ch)[0] in {"L", "N"} for ch in text)
+
+
+class ReportCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="ignore")
+
+    kind: ReportKind
+    place_id: Annotated[int | None, BeforeValidator(_blank_to_none)] = None
+    location_text: CleanText = Field("", max_length=LOCATION_MAX)
+    lat: Annotated[float | None, BeforeValidator(_blank_to_none)] = Field(None, ge=-90, le=90)
+    lng: Annotated[float | None, BeforeValidator(_blank_to_none)] = Field(None, ge=-180, le=180)
+    time_bands: CodeList = Field(default_factory=list)
+    days: CodeList = Field(default_factory=list)
+    categories: CodeList = Field(default_factory=list)
+    feeling: Annotated[int | None, BeforeValidator(_blank_to_none)] = Field(None, ge=1, le=5)
+    description: CleanText = Field(..., max_length=DESCRIPTION_MAX)
+    what_would_help: CleanText = Field("", max_length=HELP_MAX)
+    age_band: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
+    reporter_role: Annotated[ReporterRole | None, BeforeValidator(_blank_to_none)] = None
+    group_name: CleanText = Field("", max_length=160)
+    submission_token: str = Field(..., min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+    @field_validator("description")
+    @classmethod
+    def _description_has_words(cls, value: str) -> str:
+        if not value:
+            raise ValueError("description_empty")
+        if not has_words(value):
+            raise ValueError("description_no_words")
+        return value
+
+    @field_validator("time_bands")
+    @classmethod
+    def _known_time_bands(cls, value: list[str]) -> list[str]:
+        return _known(value, TIME_BANDS)
+
+    @field_validator("days")
+    @classmethod
+    def _known_days(cls, value: list[str]) -> list[str]:
+        return _known(value, DAYS)
+
+    @field_validator("age_band")
+    @classmethod
+    def _known_age_band(cls, value: str | None) -> str | None:
+        if value is not None and value not in AGE_BANDS:
+            raise ValueError("unknown_choice")
+        return value
+
+    @model_validator(mode="after")
+    def _categories_fit_kind(self) -> ReportCreate:
+        allowed = CATEGORIES.get(self.kind, {})
+        self.categories = [c for c in dict.fromkeys(self.categories) if c in allowed]
+        if (self.lat is None) != (self.lng is None):
+            raise ValueError("location_half")
+        if self.place_id is None and self.lat is None and not self.location_text:
+            raise ValueError("location_missing")
+        return self
+
+
+def _known(values: list[str], allowed: dict[str, Any]) -> list[str]:
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        raise ValueError("unknown_choice")
+    return list(dict.fromkeys(values))
+
+
+def error_messages(exc: ValidationError) -> dict[str, str]:
+    """Plain, kind messages in the reader's language, one per field."""
+    messages: dict[str, str] = {}
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "form"
+        code = str(error.get("ctx", {}).get("error", "")) if error["type"] == "value_error" else error["type"]
+        if code in {"location_missing", "location_half"}:
+            field = "where"
+        messages.setdefault(field, _message(field, code, error))
+    return messages
+
+
+def _message(field: str, code: str, error: Any) -> str:
+    if code == "description_empty" or (field == "description" and code == "missing"):
+        return _("Please tell us what it is like there, in a few words.")
+    if code == "description_no_words":
+        return _("Please add a few words as well as emoji, so the people reading it understand.")
+    if code == "location_missing":
+        return _("Please tell us where: choose a place, put a pin on the map or describe it in words.")
+    if code == "location_half":
+        return _("The map point was not complete. Please put the pin on the map again.")
+    if code == "string_too_long":
+        limit = error.get("ctx", {}).get("max_length", 0)
+        return _("Please keep this shorter: up to %(limit)s characters.", limit=f"{limit:,}")
+    if field == "kind":
+        return _("Please choose what you want to tell us about.")
+    if field == "submission_token":
+        return _("Something went wrong with the form. Please press send again: your answers are still here.")
+    return _("Please check this answer.")
+
+
+class ReportReceipt(BaseModel):
+    receipt_code: str
+    urgent: bool
+
+
+class ReportPublic(BaseModel):
+    """What /track and the API show about a report: never its words."""
+
+    receipt_code: str
+    kind: ReportKind
+    status: str
+    created_at: str
+    actions: list[dict[str, str]]
