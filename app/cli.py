@@ -1,0 +1,267 @@
+"""The `safetymap` command."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from app.core.config import SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from app.core.db import Database
+
+app = typer.Typer(help="Safety Map: community safety reporting built on Contextual Safeguarding.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+retention_app = typer.Typer(help="Deleting raw words after each area's retention period.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+alerts_app = typer.Typer(help="Safeguarding alerts.", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
+app.add_typer(alerts_app, name="alerts")
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def _database() -> Iterator[Database]:
+    from app.core.db import Database
+
+    database = Database(_settings())
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (use PostgreSQL for more than one).")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+) -> None:
+    """Serve the web app."""
+    import uvicorn
+
+    settings = _settings()
+    if workers > 1 and settings.is_sqlite:
+        typer.echo("Note: SQLite serves one host; several workers share its one writer.", err=True)
+    uvicorn.run(
+        "app.main:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
+        proxy_headers=False, server_header=False, log_level=settings.log_level.lower(),
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "heads") -> None:
+    """Apply the database migrations."""
+    from app.core import migrate
+
+    migrate.upgrade(_settings().database_url, revision)
+    typer.echo(f"Database is at {revision}.")
+
+
+@app.command()
+def demo(
+    reports: Annotated[int, typer.Option(help="How many reports to invent.")] = 400,
+    seed: Annotated[int, typer.Option(help="Random seed, for the same town every time.")] = 7,
+) -> None:
+    """Load a fictional town with places, staff and believable reports (skipped if already there)."""
+    from app.demo.generate import load_demo
+
+    with _database() as db:
+        result = load_demo(db, reports=reports, seed=seed, echo=typer.echo)
+    if result.created_staff:
+        typer.echo("")
+        typer.echo("Demo staff accounts (passwords are shown this once; keep them somewhere safe):")
+        for email, roles, password in result.created_staff:
+            typer.echo(f"  {email:32} {password}   ({roles})")
+        typer.echo("Sign in at /staff/sign-in. Lost one? safetymap users set-password EMAIL")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Argument(help="The person's work email.")],
+    area: Annotated[str, typer.Option(help="Area slug.")],
+    role: Annotated[list[str], typer.Option(help="moderator, statutory, facilitator or admin (repeat for more).")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    organisation: Annotated[str, typer.Option(help="Their organisation.")] = "",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+) -> None:
+    """Create a staff account with a password (asked for, or read from stdin)."""
+    from sqlmodel import select
+
+    from app.accounts.service import AccountError, create_user
+    from app.areas.models import Area
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _database() as db, db.transaction() as session:
+        found = session.exec(select(Area).where(Area.slug == area)).first()
+        if found is None:
+            typer.echo(f"Error: no area with slug {area!r}.", err=True)
+            raise typer.Exit(2)
+        try:
+            create_user(session, email=email, display_name=name, password=password, area=found, roles=role, organisation=organisation)
+        except AccountError as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(2) from None
+    typer.echo(f"Created {email} in {area} as {', '.join(role)}.")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    email: Annotated[str, typer.Argument(help="The staff account's email.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+) -> None:
+    """Set a new password for a staff account."""
+    from sqlmodel import select
+
+    from app.accounts.models import User
+    from app.accounts.service import MIN_PASSWORD_LENGTH, hash_password, normalise_email
+    from app.audit import service as audit
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        typer.echo(f"Error: passwords need at least {MIN_PASSWORD_LENGTH} characters.", err=True)
+        raise typer.Exit(2)
+    with _database() as db, db.transaction() as session:
+        user = session.exec(select(User).where(User.email == normalise_email(email))).first()
+        if user is None:
+            typer.echo("Error: no staff account with that email.", err=True)
+            raise typer.Exit(2)
+        user.password_hash = hash_password(password)
+        user.failed_sign_ins = 0
+        user.locked_until = None
+        session.add(user)
+        audit.record(session, "account.password_set", area_id=None, subject_type="user", subject_id=user.id, via="cli")
+    typer.echo("Password changed.")
+
+
+@app.command()
+def export(
+    area: Annotated[str, typer.Option(help="Area slug.")],
+    format: Annotated[str, typer.Option(help="csv or geojson.")] = "csv",
+) -> None:
+    """Write the area's register (redacted text only) to standard output."""
+    from sqlmodel import select
+
+    from app.areas.models import Area
+    from app.audit import service as audit
+    from app.register import exports
+
+    if format not in {"csv", "geojson"}:
+        typer.echo("Error: --format must be csv or geojson.", err=True)
+        raise typer.Exit(2)
+    with _database() as db, db.transaction() as session:
+        found = session.exec(select(Area).where(Area.slug == area)).first()
+        if found is None or found.id is None:
+            typer.echo(f"Error: no area with slug {area!r}.", err=True)
+            raise typer.Exit(2)
+        body = exports.entries_csv(session, found.id) if format == "csv" else exports.dumps(exports.contexts_geojson(session, found.id))
+        audit.record(session, "register.exported", area_id=found.id, format=format, via="cli")
+    sys.stdout.write(body)
+
+
+@retention_app.command("run")
+def retention_run() -> None:
+    """Delete raw words older than each area's retention period (redacted text and audit stay)."""
+    from app.moderation.retention import run_retention
+
+    with _database() as db, db.transaction() as session:
+        cleared = run_retention(session)
+    if not cleared:
+        typer.echo("Nothing to delete.")
+    for slug, count in cleared.items():
+        typer.echo(f"{slug}: deleted the raw words of {count} reports.")
+
+
+@alerts_app.command("run")
+def alerts_run() -> None:
+    """Send safeguarding alerts that are due (for cron when the in-app loop is off)."""
+    from datetime import timedelta
+
+    from app.core.mail import make_mailer
+    from app.moderation.alerts import run_due
+
+    settings = _settings()
+    with _database() as db:
+        sent = run_due(db, make_mailer(settings), base_url=settings.base_url, resend_after=timedelta(minutes=settings.alert_resend_minutes))
+    typer.echo(f"Sent {sent} alert(s).")
+
+
+@app.command()
+def backup(
+    output: Annotated[Path | None, typer.Option(help="File to write (default: DATA_DIR/backups/...).")] = None,
+) -> None:
+    """Take a consistent backup while the app runs (SQLite online backup, or pg_dump)."""
+    settings = _settings()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    if settings.is_sqlite:
+        source_path = settings.database_url.split("///", 1)[1]
+        target = output or settings.data_dir / "backups" / f"safetymap-{stamp}.db"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = sqlite3.connect(source_path)
+        destination = sqlite3.connect(target)
+        with destination:
+            source.backup(destination)  # page-by-page copy that sees one consistent snapshot
+        destination.close()
+        source.close()
+    else:
+        if shutil.which("pg_dump") is None:
+            typer.echo("Error: pg_dump is not installed (Debian: postgresql-client).", err=True)
+            raise typer.Exit(2)
+        target = output or settings.data_dir / "backups" / f"safetymap-{stamp}.dump"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        url = settings.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        subprocess.run(["pg_dump", "--format=custom", "--file", str(target), url], check=True)  # noqa: S603, S607
+    target.chmod(0o600)
+    typer.echo(f"Backup written to {target}")
+
+
+@app.command()
+def triage(
+    area: Annotated[str, typer.Option(help="Area slug whose gazetteer (schools, places) to use.")] = "",
+) -> None:
+    """Read JSON lines {"id","text"} on stdin; write {"id","urgent","pii":[{"kind","start","end"}]}."""
+    from app.moderation.triage import triage_jsonl
+
+    school_names: list[str] = []
+    place_names: list[str] = []
+    if area:
+        from sqlmodel import select
+
+        from app.areas import service as areas
+        from app.areas.models import Area
+
+        with _database() as db, db.session() as session:
+            found = session.exec(select(Area).where(Area.slug == area)).first()
+            if found is None or found.id is None:
+                typer.echo(f"Error: no area with slug {area!r}.", err=True)
+                raise typer.Exit(2)
+            school_names = areas.school_names(session, found.id)
+            place_names = areas.place_names(session, found.id)
+    errors = triage_jsonl(sys.stdin, sys.stdout, school_names=school_names, place_names=place_names)
+    if errors:
+        typer.echo(json.dumps({"errors": errors}), err=True)
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,233 @@
+"""Loads the fictional town: one area, its gazetteer, staff, contexts, reports and actions.
+
+Fast enough for `--reports 200000` (bulk inserts in batches; triage runs once per distinct text).
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import h3
+from rich.progress import Progress
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
+
+from app.accounts.service import create_user
+from app.areas.models import Area, Place
+from app.audit import service as audit
+from app.core.db import Database
+from app.core.types import utcnow
+from app.demo import town
+from app.moderation.models import SafeguardingAlert
+from app.moderation.triage import Span, apply_redactions, triage
+from app.register.models import Action, ActionStatus, Context, ContextStatus, ContextStatusChange
+from app.reports.models import Report, ReporterRole, ReportStatus
+from app.reports.service import RECEIPT_ALPHABET, SOURCE_FOR_ROLE
+from app.reports.taxonomy import AGE_BANDS, CATEGORIES, DAYS
+
+BATCH = 2000
+# Evenings are when most unsafe reports are about; the spread makes the time-of-day pattern real.
+TIME_WEIGHTS = {"morning": 2, "afternoon": 4, "evening": 6, "night": 3, "all_the_time": 1}
+
+
+@dataclass
+class DemoResult:
+    area_id: int
+    created_staff: list[tuple[str, str, str]] = field(default_factory=list)
+    reports: int = 0
+
+
+def load_demo(db: Database, *, reports: int = 400, seed: int = 7, echo: Callable[[str], Any] = print) -> DemoResult:
+    rng = random.Random(seed)
+    with db.transaction() as session:
+        existing = session.exec(select(Area).where(Area.slug == town.AREA["slug"])).first()
+        if existing is not None:
+            assert existing.id is not None
+            echo(f"Demo area {existing.name} is already loaded; nothing to do.")
+            return DemoResult(area_id=existing.id)
+        area = Area(**town.AREA)  # type: ignore[arg-type]
+        session.add(area)
+        session.flush()
+        assert area.id is not None
+        places = [Place(area_id=area.id, name=n, kind=k, lat=lat, lng=lng) for n, k, lat, lng in town.PLACES]
+        session.add_all(places)
+        created = []
+        staff_users = []
+        for email, name, organisation, roles in town.STAFF:
+            password = secrets.token_urlsafe(12)
+            staff_users.append(create_user(session, email=email, display_name=name, password=password, area=area, roles=roles, organisation=organisation))
+            created.append((email, ", ".join(roles), password))
+        session.flush()
+        contexts = _contexts(session, area, places, rng, staff_users[1].id)
+        result = DemoResult(area_id=area.id, created_staff=created)
+        result.reports = _reports(session, area, places, contexts, rng, reports)
+        _actions(session, area, contexts, rng, staff_users[1].id)
+        _alerts(session, area)
+        audit.record(session, "demo.loaded", area_id=area.id, reports=result.reports)
+    echo(f"Loaded the fictional town of {town.AREA['name']} with {result.reports} reports.")
+    return result
+
+
+def _contexts(session: Session, area: Area, places: list[Place], rng: random.Random, staff_id: int | None) -> list[Context]:
+    by_name = {p.name: p for p in places}
+    statuses = list(ContextStatus)
+    contexts: list[Context] = []
+    now = utcnow()
+    for name, kind in town.CONTEXT_NAMES:
+        place = by_name.get(name) or by_name.get(name.removeprefix("Area around "))
+        cell = h3.latlng_to_cell(place.lat, place.lng, area.h3_resolution) if place else None
+        status_index = rng.randrange(len(statuses))
+        context = Context(
+            area_id=area.id, name=name, kind=kind, place_id=place.id if place else None, h3_cell=cell,  # type: ignore[arg-type]
+            status=statuses[status_index], flagged_for_panel=statuses[status_index] == ContextStatus.ON_PANEL_AGENDA,
+            strengths="Young people name trusted adults nearby." if rng.random() < 0.5 else "",
+            guardianship="Shop staff and bus drivers look out for young people." if rng.random() < 0.5 else "",
+            environment="Poor lighting after dark." if rng.random() < 0.5 else "",
+        )
+        session.add(context)
+        session.flush()
+        assert context.id is not None
+        for step, status in enumerate(statuses[: status_index + 1]):
+            session.add(
+                ContextStatusChange(
+                    context_id=context.id, from_status=statuses[step - 1] if step else None, to_status=status,
+                    changed_by_id=staff_id, created_at=now - timedelta(days=30 * (status_index - step + 1)),
+                )
+            )
+        contexts.append(context)
+    return contexts
+
+
+def _receipt(rng: random.Random) -> str:
+    raw = "".join(rng.choices(RECEIPT_ALPHABET, k=12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def _reports(session: Session, area: Area, places: list[Place], contexts: list[Context], rng: random.Random, count: int) -> int:
+    now = utcnow()
+    context_by_place = {c.place_id: c for c in contexts if c.place_id}
+    schools = [p.name for p in places if p.kind == "school"]
+    others = [p.name for p in places if p.kind != "school"]
+    triage_cache: dict[str, tuple[bool, str, list[Span]]] = {}
+
+    def triaged(text: str) -> tuple[bool, str, list[Span]]:
+        if text not in triage_cache:
+            result = triage(text, school_names=schools, place_names=others)
+            triage_cache[text] = (result.urgent, ",".join(result.reasons), list(result.pii))
+        return triage_cache[text]
+
+    rows: list[dict[str, Any]] = []
+    written = 0
+    roles = list(ReporterRole)
+    urgent_left = min(len(town.URGENT_TEXTS), max(count // 100, 2))
+    with Progress(transient=True) as progress:
+        task = progress.add_task("Inventing reports", total=count)
+        for index in range(count):
+            kind = rng.choices(["unsafe", "safe", "structural"], weights=[5, 3, 2])[0]
+            place = rng.choice(places)
+            is_urgent_demo = index >= count - urgent_left
+            # Most entries are old and moderated; the queue holds the last few days, as a real one would.
+            age_days = rng.uniform(0.05, 0.9) if is_urgent_demo else rng.random() ** 1.5 * 365
+            created = now - timedelta(days=age_days)
+            description = rng.choice(town.URGENT_TEXTS) if is_urgent_demo else rng.choice(town.TEXTS[kind])
+            if not is_urgent_demo and rng.random() < 0.08:
+                description += rng.choice(town.PERSONAL_EXTRAS)
+            helps = rng.choice(town.HELPS[kind])
+            urgent, reasons, spans = triaged(description)
+            status = _status(rng, age_days, is_urgent_demo)
+            role = rng.choice(roles) if rng.random() < 0.8 else None
+            where = rng.random()
+            lat = lng = None
+            if 0.7 <= where < 0.9:
+                lat = place.lat + rng.uniform(-0.002, 0.002)
+                lng = place.lng + rng.uniform(-0.003, 0.003)
+            cell = h3.latlng_to_cell(lat if lat is not None else place.lat, lng if lng is not None else place.lng, area.h3_resolution)
+            context = (context_by_place.get(place.id) if place.id is not None else None) or rng.choice(contexts)
+            published = status == ReportStatus.PUBLISHED
+            rows.append(
+                {
+                    "area_id": area.id,
+                    "receipt_code": _receipt(rng),
+                    "submission_token": rng.getrandbits(128).to_bytes(16, "big").hex(),
+                    "kind": kind,
+                    "status": status,
+                    "source": SOURCE_FOR_ROLE.get(role, "unknown") if role else "unknown",  # type: ignore[arg-type]
+                    "language": "cy" if rng.random() < 0.05 else "en",
+                    "place_id": place.id if where < 0.7 else None,
+                    "location_text": "" if where < 0.9 else f"near {place.name}",
+                    "lat": lat,
+                    "lng": lng,
+                    "h3_cell": cell,
+                    "time_bands": ",".join(sorted(set(rng.choices(list(TIME_WEIGHTS), weights=list(TIME_WEIGHTS.values()), k=rng.randint(1, 2))))),
+                    "days": ",".join(rng.sample(list(DAYS), k=rng.randint(0, 2))),
+                    "categories": ",".join(rng.sample(list(CATEGORIES[kind]), k=rng.randint(1, 3))),
+                    "feeling": (rng.choice([1, 2, 2, 3]) if kind == "unsafe" else rng.choice([3, 4, 5, 5])) if rng.random() < 0.8 else None,
+                    "description": description,
+                    "what_would_help": helps or None,
+                    "public_description": apply_redactions(description, spans) if published else None,
+                    "public_what_would_help": (helps or None) if published else None,
+                    "age_band": rng.choice(list(AGE_BANDS)) if rng.random() < 0.6 else None,
+                    "reporter_role": role,
+                    "group_name": None,
+                    "urgent": urgent,
+                    "urgent_reasons": reasons,
+                    "suggested_redactions": [{"field": "description", "kind": s.kind, "start": s.start, "end": s.end} for s in spans],
+                    "context_id": context.id if published else None,
+                    "show_on_map": published and kind != "structural" and rng.random() < 0.8,
+                    "rejection_reason": "duplicate" if status == ReportStatus.REJECTED else None,
+                    "version": 1 if status == ReportStatus.PENDING else 2,
+                    "created_at": created,
+                    "moderated_at": None if status == ReportStatus.PENDING else created + timedelta(hours=rng.randint(1, 72)),
+                }
+            )
+            if len(rows) >= BATCH:
+                written += _flush(session, rows)
+                progress.update(task, advance=BATCH)
+        written += _flush(session, rows)
+        progress.update(task, completed=count)
+    return written
+
+
+def _status(rng: random.Random, age_days: float, urgent: bool) -> str:
+    if urgent or age_days < 4:
+        return ReportStatus.PENDING
+    return ReportStatus.PUBLISHED if rng.random() < 0.9 else ReportStatus.REJECTED
+
+
+def _flush(session: Session, rows: list[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
+    session.execute(insert(Report), rows)
+    written = len(rows)
+    rows.clear()
+    return written
+
+
+def _alerts(session: Session, area: Area) -> None:
+    """Urgent entries waiting in the queue have an open safeguarding alert, as they would for real."""
+    query = select(Report.id).where(Report.area_id == area.id, col(Report.urgent).is_(True), Report.status == ReportStatus.PENDING)
+    for report_id in session.exec(query).all():
+        session.add(SafeguardingAlert(area_id=area.id, report_id=report_id))  # type: ignore[arg-type]
+
+
+def _actions(session: Session, area: Area, contexts: list[Context], rng: random.Random, staff_id: int | None) -> None:
+    now = utcnow()
+    for title, owner, response_type, summary in town.ACTIONS:
+        context = rng.choice(contexts)
+        done = bool(summary)
+        session.add(
+            Action(
+                area_id=area.id, context_id=context.id, title=title, owner_organisation=owner,  # type: ignore[arg-type]
+                response_type=response_type, status=ActionStatus.DONE if done else ActionStatus.IN_PROGRESS,
+                due_date=(now + timedelta(days=rng.randint(14, 90))).date(), public_summary=summary,
+                published_at=now - timedelta(days=rng.randint(1, 60)) if done else None, created_by_id=staff_id,
+                created_at=now - timedelta(days=rng.randint(60, 120)),
+            )
+        )
+
+

@@ -1,0 +1,97 @@
+"""Panel-paper exports: CSV and GeoJSON (RFC 7946), redacted text only, one area only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import h3
+from sqlmodel import Session, col, select
+
+from app.register.models import Context
+from app.reports.models import Report, ReportStatus
+
+CSV_COLUMNS = (
+    "context_id", "context_name", "context_kind", "context_status", "entry_id", "entry_kind", "source",
+    "created_at", "time_bands", "days", "categories", "feeling", "public_description", "public_what_would_help", "h3_cell",
+)
+
+
+def _entries(session: Session, area_id: int) -> Iterable[tuple[Report, Context]]:
+    query = (
+        select(Report, Context)
+        .join(Context, col(Context.id) == col(Report.context_id))
+        .where(Report.area_id == area_id, Context.area_id == area_id, Report.status == ReportStatus.PUBLISHED)
+        .order_by(col(Context.id), col(Report.created_at))
+    )
+    return session.exec(query).all()
+
+
+def _safe_cell(value: object) -> object:
+    # Spreadsheet formula injection: a cell starting with = + - @ runs as a formula in Excel.
+    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
+        return "'" + value
+    return value
+
+
+def entries_csv(session: Session, area_id: int) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for report, context in _entries(session, area_id):
+        row: list[Any] = [
+            context.id, context.name, context.kind, context.status, report.id, report.kind, report.source,
+            report.created_at.isoformat(), report.time_bands, report.days, report.categories, report.feeling or "",
+            report.public_description or "", report.public_what_would_help or "", report.h3_cell or "",
+        ]
+        writer.writerow([_safe_cell(v) for v in row])
+    return buffer.getvalue()
+
+
+def contexts_geojson(session: Session, area_id: int) -> dict[str, Any]:
+    """One Feature per context with a cell: its H3 hexagon as a Polygon, counts as properties."""
+    counts: dict[int, dict[str, int]] = {}
+    for report, context in _entries(session, area_id):
+        assert context.id is not None
+        by_kind = counts.setdefault(context.id, {"safe": 0, "unsafe": 0, "structural": 0})
+        by_kind[report.kind] = by_kind.get(report.kind, 0) + 1
+    contexts = session.exec(select(Context).where(Context.area_id == area_id).order_by(col(Context.id))).all()
+    features = []
+    for context in contexts:
+        if not context.h3_cell:
+            continue
+        assert context.id is not None
+        features.append(
+            {
+                "type": "Feature",
+                "id": context.id,
+                "geometry": {"type": "Polygon", "coordinates": [cell_ring(context.h3_cell)]},
+                "properties": {
+                    "name": context.name,
+                    "kind": context.kind,
+                    "status": context.status,
+                    **counts.get(context.id, {"safe": 0, "unsafe": 0, "structural": 0}),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def cell_ring(cell: str) -> list[list[float]]:
+    """The hexagon as an RFC 7946 ring: [lng, lat], counter-clockwise, closed."""
+    ring = [[round(lng, 6), round(lat, 6)] for lat, lng in h3.cell_to_boundary(cell)]
+    if _signed_area(ring) < 0:
+        ring.reverse()
+    ring.append(ring[0])
+    return ring
+
+
+def _signed_area(ring: list[list[float]]) -> float:
+    return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True)) / 2
+
+
+def dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

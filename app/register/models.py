@@ -1,0 +1,98 @@
+"""The context register: places and settings, never children (Contextual Safeguarding)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, String, Text
+from sqlmodel import Field, SQLModel
+
+from app.core.types import UTCDateTime, utcnow
+
+
+class ContextKind(StrEnum):
+    PLACE = "place"
+    ONLINE = "online"
+    SETTING = "setting"
+
+
+class ContextStatus(StrEnum):
+    """The Level 2 cycle, in order."""
+
+    NEW = "new"
+    WATCHING = "watching"
+    ASSESSING = "assessing"
+    ON_PANEL_AGENDA = "on_panel_agenda"
+    PLAN_IN_PLACE = "plan_in_place"
+    REVIEWING = "reviewing"
+    CLOSED = "closed"
+
+
+class Context(SQLModel, table=True):
+    __tablename__ = "context"
+    __table_args__ = (Index("ix_context_area_status", "area_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    area_id: int = Field(foreign_key="area.id", index=True)
+    name: str = Field(max_length=160)
+    kind: str = Field(default=ContextKind.PLACE, sa_type=String(20))
+    status: str = Field(default=ContextStatus.NEW, sa_type=String(20))
+    place_id: int | None = Field(default=None, foreign_key="place.id")
+    h3_cell: str | None = Field(default=None, max_length=20)
+    # The neighbourhood assessment triangle.
+    strengths: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    guardianship: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    environment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    flagged_for_panel: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ContextStatusChange(SQLModel, table=True):
+    __tablename__ = "context_status_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    context_id: int = Field(foreign_key="context.id", index=True)
+    from_status: str | None = Field(default=None, sa_type=String(20))
+    to_status: str = Field(sa_type=String(20))
+    changed_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    note: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ResponseType(StrEnum):
+    """Responses recorded in the register include relational ones, not only enforcement."""
+
+    RELATIONAL = "relational"  # youth work, detached outreach, trusted adults
+    PROVISION = "provision"  # somewhere to go, activities, services
+    GUARDIANSHIP = "guardianship"  # shop staff, drivers, wardens briefed to look out
+    ENVIRONMENT = "environment"  # lighting, design, transport
+    POLICY = "policy"  # practice or policy change
+    ENFORCEMENT = "enforcement"
+
+
+class ActionStatus(StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    STOPPED = "stopped"
+
+
+class Action(SQLModel, table=True):
+    __tablename__ = "action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    area_id: int = Field(foreign_key="area.id", index=True)
+    context_id: int = Field(foreign_key="context.id", index=True)
+    title: str = Field(max_length=200)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    owner_organisation: str = Field(max_length=160)
+    response_type: str = Field(default=ResponseType.RELATIONAL, sa_type=String(20))
+    status: str = Field(default=ActionStatus.PLANNED, sa_type=String(20))
+    due_date: date | None = None
+    # "You said, we did": the plain-words version, published only when a person chooses to.
+    public_summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
