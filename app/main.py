@@ -35,12 +35,15 @@ log = logging.getLogger("safetymap")
 
 
 class CachedStaticFiles(StaticFiles):
-    """Versioned static URLs (?v=hash) never change, so browsers may keep them for a year."""
+    """Versioned static URLs (?v=hash) never change, so browsers may keep them for a year. Files
+    fetched without a version (modules imported by other modules, Leaflet loaded on demand) are
+    revalidated each time, so a deploy never leaves an old copy in use."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
         if response.status_code == 200:
-            response.headers["cache-control"] = "public, max-age=31536000, immutable"
+            versioned = b"v=" in scope.get("query_string", b"")
+            response.headers["cache-control"] = "public, max-age=31536000, immutable" if versioned else "no-cache"
         return response
 
 

@@ -98,9 +98,9 @@ def content_security_policy(*, tile_origin: str | None = None) -> str:
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
-def security_headers(settings: Settings, path: str) -> list[tuple[bytes, bytes]]:
+def security_headers(settings: Settings, path: str, *, tile_origin: str | None = None) -> list[tuple[bytes, bytes]]:
     headers = {
-        "content-security-policy": content_security_policy(),
+        "content-security-policy": content_security_policy(tile_origin=tile_origin),
         "x-content-type-options": "nosniff",
         "referrer-policy": "no-referrer",
         "permissions-policy": "camera=(), microphone=(), geolocation=(self), payment=(), usb=(), interest-cohort=()",
@@ -137,7 +137,9 @@ class SecurityMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 existing = {name.lower() for name, _ in headers}
-                headers += [h for h in security_headers(self.settings, path) if h[0] not in existing]
+                # A page with the map picker may load tiles from the area's own tile server, and only then.
+                tile_origin = state.get("tile_origin")
+                headers += [h for h in security_headers(self.settings, path, tile_origin=tile_origin) if h[0] not in existing]
                 if raw is None and not path.startswith("/static/"):
                     headers.append((b"set-cookie", self._cookie(state["csrf_raw"]).encode()))
                 message["headers"] = headers

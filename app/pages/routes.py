@@ -10,6 +10,7 @@ from app.core.i18n import LOCALES
 from app.core.security import is_safe_redirect
 from app.core.templating import render
 from app.core.web import DatabaseDep, PublicArea, SettingsDep, use_locale
+from app.reports.service import new_submission_token
 from app.reports.taxonomy import KIND_HINTS, KIND_LABELS
 
 router = APIRouter(dependencies=[Depends(use_locale)], include_in_schema=False)
@@ -18,7 +19,7 @@ health_router = APIRouter()
 
 @router.get("/")
 def home(request: Request, area: PublicArea) -> Response:
-    return render(request, "pages/home.html", {"kinds": KIND_LABELS, "hints": KIND_HINTS})
+    return render(request, "pages/home.html", {"kinds": KIND_LABELS, "hints": KIND_HINTS, "submission_token": new_submission_token()})
 
 
 @router.get("/help")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
 from app.areas import service as areas
 from app.areas.models import Area
@@ -14,7 +18,7 @@ from app.core.i18n import gettext as _
 from app.core.security import CSRFError, check_csrf, csrf_exempt
 from app.core.templating import render
 from app.core.web import PublicArea, SessionDep, SettingsDep, client_address, use_locale
-from app.reports import service
+from app.reports import flow, service
 from app.reports.schemas import ReportCreate, error_messages
 from app.reports.taxonomy import (
     AGE_BANDS,
@@ -29,71 +33,143 @@ from app.reports.taxonomy import (
 
 router = APIRouter(dependencies=[Depends(use_locale)], include_in_schema=False)
 
-LIST_FIELDS = ("time_bands", "days", "categories")
 HONEYPOT_FIELD = "extra_details_hp"
+log = logging.getLogger("safetymap.reports")
 
 
-def _form_context(session: Any, area: Area, values: dict[str, Any], errors: dict[str, str], notice: str = "") -> dict[str, Any]:
+def _step_context(
+    session: Session, area: Area, step: str, values: dict[str, Any], errors: dict[str, str], notice: str = ""
+) -> dict[str, Any]:
     assert area.id is not None
+    kind = values.get("kind") or ""
+    query = str(values.get("place_query", "")).strip()
+    chosen_place = None
+    if str(values.get("place_id", "")).isdigit():
+        chosen_place = areas.get_place(session, area.id, int(values["place_id"]))
     return {
+        "step": step,
+        "position": flow.position(step),
         "values": values,
         "errors": errors,
         "notice": notice,
-        "places": areas.places(session, area.id),
+        "carry": [f for f in (*flow.ANSWER_FIELDS,) if f not in flow.STEP_FIELDS[step]],
+        "list_fields": flow.LIST_FIELDS,
+        "place_results": areas.search_places(session, area.id, query) if query else [],
+        "place_query": query,
+        "chosen_place": chosen_place,
+        "me_too": flow.nearby_contexts(session, area, values) if step in {"me_too", "check"} else [],
         "kinds": KIND_LABELS,
         "kind_hints": KIND_HINTS,
-        "categories": CATEGORIES,
+        "kind_label": KIND_LABELS.get(kind, ""),
+        "categories": CATEGORIES.get(kind, {}),
+        "all_categories": CATEGORIES,
         "time_bands": TIME_BANDS,
         "days": DAYS,
         "feelings": FEELINGS,
         "age_bands": AGE_BANDS,
         "reporter_roles": REPORTER_ROLES,
         "honeypot_field": HONEYPOT_FIELD,
+        "tile_url": area.tile_url or "",
     }
 
 
+def _show_step(
+    request: Request, session: Session, area: Area, step: str, values: dict[str, Any],
+    errors: dict[str, str] | None = None, notice: str = "", status: int = 200, *, slow_down: bool = False,
+) -> Response:
+    if area.tile_url:
+        # Every step, not only "where": htmx swaps steps into the document whose CSP came first.
+        request.state.tile_origin = _origin(area.tile_url)
+    context = _step_context(session, area, step, values, errors or {}, notice) | {"slow_down": slow_down}
+    return render(request, "reports/form.html", context, status_code=status)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url.replace("{s}", "a"))
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 @router.get("/report")
-def report_form(request: Request, area: PublicArea, session: SessionDep) -> Response:
+def report_start(request: Request, area: PublicArea, session: SessionDep) -> Response:
     values = {"submission_token": service.new_submission_token()}
-    return render(request, "reports/form.html", _form_context(session, area, values, {}))
+    return _show_step(request, session, area, "kind", values)
 
 
 @router.post("/report")
 @csrf_exempt("checks its own token so that a stale form shows the answers again instead of losing them")
-async def submit(request: Request, area: PublicArea, session: SessionDep, settings: SettingsDep) -> Response:
+async def report_step(request: Request, area: PublicArea, session: SessionDep, settings: SettingsDep) -> Response:
+    """Every screen of the report posts here: `step` says which screen, `go` where to next."""
     form = await request.form()
-    values: dict[str, Any] = {key: form.get(key, "") for key in form if key not in LIST_FIELDS}
-    for key in LIST_FIELDS:
-        values[key] = [v for v in form.getlist(key) if isinstance(v, str)]
+    values = flow.read_answers(form)
     if not values.get("submission_token"):
         values["submission_token"] = service.new_submission_token()
-
-    def again(errors: dict[str, str], notice: str = "", status: int = 422) -> Response:
-        return render(request, "reports/form.html", _form_context(session, area, values, errors, notice), status_code=status)
+    # A form without a step is a whole report in one post (older pages, scripts): treat it as Send.
+    step = str(form.get("step", "check"))
+    if step not in flow.STEPS:
+        step = "kind"
+    go = str(form.get("go", "send" if "step" not in form else "next"))
 
     try:
         await check_csrf(request)
     except CSRFError:
-        return again({}, _("This page was open for a while, so we need you to press send once more. Your answers are still here."), 400)
+        notice = _("This page was open for a while, so we need you to press the button once more. Your answers are still here.")
+        return _show_step(request, session, area, step, values, notice=notice, status=400)
     if form.get(HONEYPOT_FIELD):
-        return again({HONEYPOT_FIELD: _("Please leave this box empty.")})
+        return _show_step(request, session, area, step, values, {HONEYPOT_FIELD: _("Please leave this box empty.")}, status=422)
+
+    has_me_too = bool(flow.nearby_contexts(session, area, values))
+    if go == "back":
+        return _show_step(request, session, area, flow.previous_step(step, values, has_me_too), values)
+    if go.startswith("change:") and go[7:] in flow.STEPS:
+        return _show_step(request, session, area, go[7:], values)
+    if go == "search":
+        return _show_step(request, session, area, "where", values)
+    if go == "clear_place":
+        values["place_id"] = ""
+        values["lat"] = values["lng"] = ""
+        return _show_step(request, session, area, "where", values)
+
+    errors = flow.validate_upto(values, step)
+    if not errors and flow.STEPS.index(step) >= flow.STEPS.index("where"):
+        errors = flow.check_where(session, area, values)
+    if errors:
+        return _show_step(request, session, area, flow.first_step_with_errors(errors), values, errors, status=422)
+    if go != "send":
+        return _show_step(request, session, area, flow.next_step(step, has_me_too), values)
+    return _send(request, session, area, settings, values)
+
+
+def _send(request: Request, session: Session, area: Area, settings: Any, values: dict[str, Any]) -> Response:
     limiter = request.app.state.rate_limiter
     if not limiter.hit("report", client_address(request, settings), limit=settings.report_rate_limit, window_seconds=3600):
-        return again({}, _("You have sent a lot of reports in a short time. Please wait a little and press send again: your answers are still here."), 429)
+        notice = _("You have sent a lot of reports in a short time. Please wait a little and press send again: your answers are still here.")
+        return _show_step(request, session, area, "check", values, notice=notice, status=429, slow_down=True)
+    data = values | {"me_too_context_id": flow.me_too_choice(session, area, values)}
     try:
-        data = ReportCreate.model_validate(values)
+        report = ReportCreate.model_validate({k: v for k, v in data.items() if k != "place_query"})
     except ValidationError as exc:
-        return again(error_messages(exc))
+        errors = error_messages(exc)
+        return _show_step(request, session, area, flow.first_step_with_errors(errors), values, errors, status=422)
     try:
-        submitted = service.submit_report(session, area, data, language=request.state.locale)
-    except service.ReportInputError as exc:
-        message = (
-            _("That point is outside %(area)s. Please choose somewhere inside the area, or describe it in words.", area=area.name)
-            if exc.code == "outside_area"
-            else _("Please choose a place from the list, or describe it in words.")
-        )
-        return again({exc.field: message})
+        submitted = service.submit_report(session, area, report, language=request.state.locale)
+    except service.ReportInputError:
+        errors = flow.check_where(session, area, values) or {"where": _("Please choose a place from the list, or describe it in words.")}
+        return _show_step(request, session, area, "where", values, errors, status=422)
+    except SQLAlchemyError as exc:
+        # Our fault, not theirs: keep every answer on screen and say so plainly.
+        session.rollback()
+        log.error("report could not be stored: %s", type(exc).__name__)
+        notice = _("Sorry, we could not save this just now. Nothing is lost: your answers are still here. Please press send again in a minute.")
+        return _show_step(request, session, area, "check", values, notice=notice, status=503)
     return render(request, "reports/sent.html", {"report": submitted.report})
+
+
+@router.post("/report/places")
+async def place_search(request: Request, area: PublicArea, session: SessionDep) -> Response:
+    """Gazetteer matches while someone types (htmx). POST keeps what they typed out of logs."""
+    form = await request.form()
+    values = flow.read_answers(form)
+    return render(request, "reports/_place_results.html", _step_context(session, area, "where", values, {}))
 
 
 @router.get("/track")

@@ -71,6 +71,7 @@ class ReportCreate(BaseModel):
     age_band: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
     reporter_role: Annotated[ReporterRole | None, BeforeValidator(_blank_to_none)] = None
     group_name: CleanText = Field("", max_length=160)
+    me_too_context_id: Annotated[int | None, BeforeValidator(_blank_to_none)] = None
     submission_token: str = Field(..., min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
     @field_validator("description")

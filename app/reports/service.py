@@ -17,7 +17,7 @@ from app.areas.models import Area
 from app.audit import service as audit
 from app.moderation import alerts
 from app.moderation import triage as triage_service
-from app.register.models import Action
+from app.register.models import Action, Context
 from app.reports.models import Report, ReporterRole, ReportSource, ReportStatus
 from app.reports.schemas import ReportCreate
 
@@ -86,6 +86,13 @@ def submit_report(
         # Everything but the raw entry sees only this coarse cell.
         h3_cell = h3.latlng_to_cell(data.lat, data.lng, area.h3_resolution)
 
+    reported_context_id: int | None = None
+    if data.me_too_context_id is not None:
+        context = session.get(Context, data.me_too_context_id)
+        if context is None or context.area_id != area.id:
+            raise ReportInputError("me_too_context_id", "unknown_context")
+        reported_context_id = context.id
+
     school_names = areas.school_names(session, area.id)
     place_names = areas.place_names(session, area.id)
     suggestions: list[dict[str, object]] = []
@@ -132,6 +139,7 @@ def submit_report(
         age_band=data.age_band,
         reporter_role=data.reporter_role,
         group_name=data.group_name or None,
+        reported_context_id=reported_context_id,
         urgent=urgent,
         urgent_reasons=",".join(reasons),
         suggested_redactions=suggestions,

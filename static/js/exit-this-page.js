@@ -21,6 +21,23 @@ export function initExitThisPage(doc) {
     }
     doc.documentElement.classList.add("is-exiting");
     doc.title = "BBC Weather";
+    // The report's steps add history entries within this page. Step back over all of them first, so
+    // that the entry replaced by the neutral site is the one where the report began and Back leads
+    // to whatever came before it, never to the form.
+    const steps = window.history.state?.safetymapReportStep ?? 0;
+    if (steps > 0) {
+      let left = false;
+      const leave = () => {
+        if (!left) {
+          left = true;
+          window.location.replace(button.href);
+        }
+      };
+      window.addEventListener("popstate", leave, { once: true });
+      setTimeout(leave, 400);
+      window.history.go(-steps);
+      return;
+    }
     window.location.replace(button.href);
   }
 

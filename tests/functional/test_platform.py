@@ -59,9 +59,12 @@ def test_security_headers_are_on_every_response(client: TestClient, session: Ses
 
 
 def test_static_files_are_cached_and_not_no_store(client: TestClient) -> None:
-    response = client.get("/static/css/app.css")
+    response = client.get("/static/css/app.css?v=1")
     assert response.status_code == 200
     assert "immutable" in response.headers["cache-control"]
+    # Modules imported without a version are revalidated, so a deploy never leaves a stale one behind.
+    unversioned = client.get("/static/js/report-flow.js")
+    assert unversioned.headers["cache-control"] == "no-cache"
 
 
 def test_unsafe_request_without_csrf_token_is_refused(client: TestClient, session: Session) -> None:
