@@ -169,18 +169,21 @@ def nearby_contexts(session: Session, area: Area, values: dict[str, Any]) -> Seq
     location: ColumnElement[bool] = col(Context.h3_cell).in_(near) if near else col(Context.id).is_(None)
     if place_id is not None:
         location = location | (col(Context.place_id) == place_id)
-    query = (
-        select(Context)
-        .where(
-            col(Context.area_id) == area.id,
-            col(Context.kind) != ContextKind.ONLINE,
-            col(Context.id).in_(published),
-            location,
-        )
-        .order_by(col(Context.name))
-        .limit(ME_TOO_LIMIT)
+    query = select(Context).where(
+        col(Context.area_id) == area.id,
+        col(Context.kind) != ContextKind.ONLINE,
+        col(Context.id).in_(published),
+        location,
     )
-    return session.exec(query).all()
+    candidates = session.exec(query.limit(50)).all()
+
+    def closeness(context: Context) -> tuple[int, int, str]:
+        # The same named place first, then the same cell, then the ring around it.
+        same_place = 0 if place_id is not None and context.place_id == place_id else 1
+        steps = h3.grid_distance(cell, context.h3_cell) if cell and context.h3_cell else NEARBY_RING + 1
+        return same_place, steps, context.name
+
+    return sorted(candidates, key=closeness)[:ME_TOO_LIMIT]
 
 
 def me_too_choice(session: Session, area: Area, values: dict[str, Any]) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import h3
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -98,7 +99,7 @@ def test_place_search_answers_while_typing(client: TestClient, session: Session)
 def test_me_too_only_accepts_a_context_that_was_offered(client: TestClient, session: Session) -> None:
     from app.register.models import Context
 
-    area = make_area(session)
+    make_area(session)
     other = make_area(session, "elsewhere")
     assert other.id is not None
     foreign = Context(area_id=other.id, name="Somewhere else")
@@ -131,3 +132,29 @@ def test_the_home_page_starts_the_report_at_its_second_question(client: TestClie
     token = _SUBMISSION.search(home.text).group(1)  # type: ignore[union-attr]
     response = client.post("/report", data={"csrf_token": csrf_from(home.text), "submission_token": token, "step": "kind", "go": "next", "kind": "safe"})
     assert _STEP.search(response.text).group(1) == "where"  # type: ignore[union-attr]
+
+
+def test_me_too_offers_the_chosen_place_first(client: TestClient, session: Session) -> None:
+    from app.register.models import Context
+    from app.reports.models import ReportStatus
+    from tests.factories import make_report
+
+    area = make_area(session)
+    chosen = make_place(session, area, "Victoria Park", "park", 52.576, -1.986)
+    assert area.id is not None
+    same_cell = h3.latlng_to_cell(52.576, -1.986, area.h3_resolution)  # all of them right there too
+    contexts = []
+    for index, name in enumerate(["A near place", "Another near place", "B nearby", "C nearby", "D nearby", "Zebra crossing", "Victoria Park"]):
+        context = Context(area_id=area.id, name=name, place_id=chosen.id if name == "Victoria Park" else None, h3_cell=None if name == "Victoria Park" else same_cell)
+        session.add(context)
+        session.commit()
+        report = make_report(session, area, location_text=f"place {index}")
+        report.status, report.context_id = ReportStatus.PUBLISHED, context.id
+        session.add(report)
+        session.commit()
+        contexts.append(context)
+    base = _start(client)
+    step, page = _post(client, base, "where", kind="unsafe", place_id=str(chosen.id))
+    assert step == "me_too"
+    offered = [name.strip() for name in re.findall(r"Me too: ([^<]+)<", page.text)]
+    assert offered[0] == "Victoria Park" and len(offered) == 5  # the chosen place, then four of the rest
