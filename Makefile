@@ -46,7 +46,7 @@ test-unit: ## Run the tests without the browser ones (quick feedback)
 	$(BIN)/pytest -m "not e2e" -q
 
 lint: ## ruff and mypy
-	$(BIN)/ruff check app tests bench migrations
+	$(BIN)/ruff check app tests bench migrations scripts
 	$(BIN)/mypy
 
 messages-extract: ## Extract translatable strings into locales/messages.pot
