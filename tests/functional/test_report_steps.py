@@ -158,3 +158,26 @@ def test_me_too_offers_the_chosen_place_first(client: TestClient, session: Sessi
     assert step == "me_too"
     offered = [name.strip() for name in re.findall(r"Me too: ([^<]+)<", page.text)]
     assert offered[0] == "Victoria Park" and len(offered) == 5  # the chosen place, then four of the rest
+
+
+def test_a_database_failure_keeps_every_answer_and_says_so(client: TestClient, session: Session, monkeypatch: Any) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from app.reports import service
+
+    make_area(session)
+    base = _start(client)
+
+    def down(*_args: Any, **_kwargs: Any) -> None:
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(service, "submit_report", down)
+    answers = {"kind": "unsafe", "location_text": "under the bridge", "description": "Nobody about at night."}
+    step, page = _post(client, base, "check", go="send", **answers)
+    assert (step, page.status_code) == ("check", 503)
+    assert "we could not save this just now" in page.text
+    assert "Nobody about at night." in page.text and 'value="under the bridge"' in page.text
+    monkeypatch.undo()
+    step, _page = _post(client, base, "check", go="send", **answers)
+    assert step == "sent"
+    assert len(session.exec(select(Report)).all()) == 1
