@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from app.areas import service as areas
 from app.areas.models import Area
+from app.core import i18n
 from app.core.i18n import gettext as _
 from app.core.security import CSRFError, check_csrf, csrf_exempt
 from app.core.templating import render
@@ -70,6 +71,7 @@ def _step_context(
         "reporter_roles": REPORTER_ROLES,
         "honeypot_field": HONEYPOT_FIELD,
         "tile_url": area.tile_url or "",
+        "language_form": "report-form",
     }
 
 
@@ -122,6 +124,16 @@ async def report_step(request: Request, area: PublicArea, session: SessionDep, s
         return _show_step(request, session, area, flow.previous_step(step, values, has_me_too), values)
     if go.startswith("change:") and go[7:] in flow.STEPS:
         return _show_step(request, session, area, go[7:], values)
+    if go.startswith("language:"):
+        # Switching language mid-report keeps every answer: same screen, new words, choice remembered.
+        code = go.partition(":")[2]
+        if code in area.locale_list:
+            i18n.set_locale(code)
+            request.state.locale = code
+        response = _show_step(request, session, area, step, values)
+        if code in area.locale_list:
+            response.set_cookie("sm_lang", code, httponly=True, samesite="lax", secure=settings.secure_cookies, path="/")
+        return response
     if go == "search":
         return _show_step(request, session, area, "where", values)
     if go == "clear_place":

@@ -93,6 +93,22 @@ function onPopState(event) {
   }
 }
 
+function onLanguageButton(event) {
+  const button = event.target.closest("button[value^='language:']");
+  if (!button || !button.form) {
+    return;
+  }
+  // A new language changes the whole page, header included: post the answers as a normal form
+  // (bypassing htmx) so the page comes back complete, in the new language, with nothing lost.
+  event.preventDefault();
+  const hidden = document.createElement("input");
+  hidden.type = "hidden";
+  hidden.name = "go";
+  hidden.value = button.value;
+  button.form.append(hidden);
+  button.form.submit();
+}
+
 function onBackButton(event) {
   const button = event.target.closest("[data-back-button]");
   if (!button || restoring || position === 0) {
@@ -173,5 +189,6 @@ export function initReportFlow(doc) {
   doc.addEventListener("htmx:after:swap", afterSwap);
   doc.addEventListener("htmx:error", onNetworkError);
   doc.addEventListener("click", onBackButton);
+  doc.addEventListener("click", onLanguageButton);
   window.addEventListener("popstate", onPopState);
 }

@@ -230,3 +230,18 @@ def test_the_map_pin_is_placed_by_keyboard_when_the_area_has_tiles(browser: Any,
     send(page)
     report = session.exec(select(Report)).one()
     assert report.lat is not None and area.contains(report.lat, report.lng or 0) and report.h3_cell
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+def test_switching_to_welsh_mid_report_keeps_the_answers(browser: Any, live_server: str, session: Session, town: Any, js: bool) -> None:
+    page = browser.new_context(viewport=PHONE, java_script_enabled=js).new_page()
+    page.goto(f"{live_server}/report")
+    page.get_by_role("button", name=re.compile(KIND_BUTTONS["unsafe"])).click()
+    on_step(page, "where")
+    page.get_by_label(re.compile("Describe where it is")).fill("behind the shops")
+    page.get_by_role("button", name="Cymraeg").click()
+    page.wait_for_selector("html[lang=cy]")
+    on_step(page, "where")
+    assert "Cam 2 o 7" in page.locator(".step-count").inner_text()
+    assert page.get_by_label(re.compile("Disgrifiwch ble mae")).input_value() == "behind the shops"
+    assert "Cael help nawr" in page.locator(".site-header").inner_text()  # the whole page changed, header too

@@ -181,3 +181,15 @@ def test_a_database_failure_keeps_every_answer_and_says_so(client: TestClient, s
     step, _page = _post(client, base, "check", go="send", **answers)
     assert step == "sent"
     assert len(session.exec(select(Report)).all()) == 1
+
+
+def test_switching_language_mid_report_keeps_every_answer(client: TestClient, session: Session) -> None:
+    make_area(session)
+    base = _start(client)
+    answers = {"kind": "unsafe", "location_text": "behind the shops", "description": "Dark and empty."}
+    response = client.post("/report", data=base | {"step": "what", "go": "language:cy"} | answers)
+    assert response.status_code == 200
+    assert '<html lang="cy">' in response.text and "Cam 4 o 7" in response.text
+    assert "Dark and empty." in response.text and 'value="behind the shops"' in response.text
+    assert response.cookies.get("sm_lang") == "cy"
+    assert 'value="language:en"' in response.text  # and back again the same way
