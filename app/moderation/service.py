@@ -251,9 +251,11 @@ def context_suggestions(session: Session, report: Report, *, limit: int = 8) -> 
         query = select(Context).where(Context.area_id == report.area_id, or_(*(col(Context.name).ilike(f"%{w}%") for w in words)))
         named = list(session.exec(query.limit(limit)).all())
     nearby = register.nearby_contexts(session, report.area_id, report.h3_cell, limit=limit)
+    # The context the reporter said "me too" to comes first: they know the place best.
+    chosen = register.get_context(session, report.area_id, report.reported_context_id) if report.reported_context_id else None
     seen: set[int | None] = set()
     ordered: list[Context] = []
-    for context in [*named, *nearby]:
+    for context in [*([chosen] if chosen else []), *named, *nearby]:
         if context.id not in seen:
             seen.add(context.id)
             ordered.append(context)

@@ -38,3 +38,14 @@ def test_suggestions_never_cross_areas(session: Session) -> None:
     _context(session, other.id, "Victoria Park")
     report = make_report(session, home, location_text="Victoria Park gates")
     assert context_suggestions(session, report) == []
+
+
+def test_the_context_the_reporter_said_me_too_to_comes_first(session: Session) -> None:
+    area = make_area(session)
+    park = make_place(session, area, "Victoria Park", lat=52.576, lng=-1.986)
+    assert area.id is not None
+    _context(session, area.id, "Victoria Park play area")
+    towpath = _context(session, area.id, "Canal towpath", h3.latlng_to_cell(52.60, -2.02, area.h3_resolution))
+    report = make_report(session, area, place_id=park.id, location_text="", me_too_context_id=towpath.id)
+    assert report.reported_context_id == towpath.id
+    assert context_suggestions(session, report)[0].id == towpath.id
