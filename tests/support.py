@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import time
 
+import pyotp
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, TOTP_SECRET
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 _SUBMISSION = re.compile(r'name="submission_token" value="([^"]+)"')
@@ -25,11 +27,40 @@ def page_token(client: TestClient, path: str = "/report") -> str:
     return csrf_from(response.text)
 
 
-def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> Response:
+_SECRET_ON_PAGE = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')
+
+
+def totp_code(secret: str = TOTP_SECRET, *, steps_ahead: int = 0) -> str:
+    """The code an authenticator app would show now (or that many 30-second steps later)."""
+    return pyotp.TOTP(secret).at(time.time(), counter_offset=steps_ahead)
+
+
+def secret_from(html: str) -> str:
+    match = _SECRET_ON_PAGE.search(html)
+    assert match, "set-up page shows no TOTP secret"
+    return match.group(1).replace(" ", "")
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD, *, totp_secret: str = TOTP_SECRET) -> Response:
+    """The whole staff sign-in: password, then a TOTP code (setting one up first if the page asks).
+
+    Returns the response that starts the session. Codes are single use, so a second sign-in of the
+    same person within one 30-second step uses the next step's code, which the server's drift
+    allowance accepts.
+    """
     token = page_token(client, "/staff/sign-in")
     response = client.post("/staff/sign-in", data={"email": email, "password": password, "csrf_token": token, "next": "/staff/"})
     assert response.status_code == 303, response.text[:500]
-    return response
+    step_path = response.headers["location"]
+    page = client.get(step_path)
+    assert page.status_code == 200, page.text[:500]
+    secret = secret_from(page.text) if step_path.endswith("/set-up-code") else totp_secret
+    for steps_ahead in (0, 1):
+        response = client.post(step_path, data={"code": totp_code(secret, steps_ahead=steps_ahead), "csrf_token": csrf_from(page.text)})
+        if response.status_code == 303:
+            return response
+        assert response.status_code == 401, response.text[:500]
+    raise AssertionError("the TOTP step refused both the current and the next code")
 
 
 def report_form(client: TestClient, **fields: str | list[str]) -> dict[str, str | list[str]]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import JSON, Column, String
 from sqlmodel import Field, SQLModel
 
 from app.core.types import UTCDateTime, utcnow
@@ -31,6 +32,17 @@ class User(SQLModel, table=True):
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     last_sign_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Second factor for password sign-in (RFC 6238). The secret is set when enrolment starts and
+    # counts only once confirmed with a code; the last used time step makes every code single use.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    totp_last_step: int | None = Field(default=None)
+    totp_failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    totp_locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    @property
+    def has_second_factor(self) -> bool:
+        return bool(self.totp_secret and self.totp_confirmed_at)
 
 
 class Membership(SQLModel, table=True):
@@ -54,3 +66,58 @@ class StaffSession(SQLModel, table=True):
     area_id: int = Field(foreign_key="area.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # "password" (with TOTP) or "oidc"; an OIDC session may end at the provider as well.
+    sign_in_method: str = Field(default="password", sa_type=String(20), sa_column_kwargs={"server_default": "password"})
+    provider_logout_url: str | None = Field(default=None, max_length=2000)
+
+
+class AreaOidcConfig(SQLModel, table=True):
+    """How one area's staff sign in with their organisation (OpenID Connect).
+
+    The client secret is write-only: pages and logs never show it back.
+    """
+
+    __tablename__ = "area_oidc_config"
+
+    id: int | None = Field(default=None, primary_key=True)
+    area_id: int = Field(foreign_key="area.id", unique=True)
+    enabled: bool = True
+    # Shown on the sign-in button, e.g. "Brackenford Council".
+    organisation_name: str = Field(default="", max_length=160)
+    issuer: str = Field(max_length=500)
+    client_id: str = Field(max_length=255)
+    client_secret: str = Field(default="", max_length=500)
+    scopes: str = Field(default="openid email profile", max_length=300)
+    # Comma-separated email domains allowed to sign in, e.g. "brackenford-council.example".
+    allowed_domains: str = Field(default="", max_length=1000)
+    groups_claim: str = Field(default="groups", max_length=100)
+    # {"efh-panel": ["statutory"], "safety-map-admins": ["admin"]}
+    role_mapping: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+    @property
+    def domain_list(self) -> list[str]:
+        return [d.strip().lower() for d in self.allowed_domains.split(",") if d.strip()]
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+
+class OidcLoginAttempt(SQLModel, table=True):
+    """A sign-in sent to the provider and not yet back: state, nonce and PKCE verifier, used once.
+
+    The browser that started it holds a cookie whose hash is `browser_hash`, so a callback URL
+    carried to another browser (login CSRF) is refused.
+    """
+
+    __tablename__ = "oidc_login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    state_hash: str = Field(max_length=64, unique=True)
+    browser_hash: str = Field(max_length=64)
+    area_id: int = Field(foreign_key="area.id")
+    nonce: str = Field(max_length=100)
+    code_verifier: str = Field(max_length=200)
+    next_path: str = Field(default="/staff/", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)

@@ -3,6 +3,10 @@
 Sessions: the cookie holds a signed 256-bit random token; the database keeps only its SHA-256, the
 user, the area and the times that enforce the idle and absolute limits. Signing in always makes a
 new token (ASVS: a new session token at sign-in).
+
+Password sign-in always takes a second step, a TOTP code (accounts/totp.py), set up on first sign-in.
+Single sign-on (accounts/oidc.py talks to the provider) matches or creates the account here, by
+verified email within the area's allowed domains, and sets its roles from the provider's groups.
 """
 
 from __future__ import annotations
@@ -11,12 +15,21 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlmodel import Session, col, delete, select, update
 
-from app.accounts.models import Membership, Role, StaffSession, User
+from app.accounts import totp
+from app.accounts.models import (
+    AreaOidcConfig,
+    Membership,
+    OidcLoginAttempt,
+    Role,
+    StaffSession,
+    User,
+)
 from app.areas.models import Area
 from app.audit import service as audit
 from app.core.db import Database
@@ -27,6 +40,9 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
 LOCK_AFTER_FAILURES = 5
 MIN_PASSWORD_LENGTH = 12
+# Wrong TOTP codes allowed before each further one pauses the second step (doubling, up to a day).
+TOTP_FREE_ATTEMPTS = 5
+OIDC_ATTEMPT_LIFETIME = timedelta(minutes=10)
 
 
 class AccountError(ValueError):
@@ -132,6 +148,10 @@ def areas_for(session: Session, user: User) -> list[Area]:
     return list(session.exec(query).all())
 
 
+def area_by_id(session: Session, area_id: int) -> Area | None:
+    return session.get(Area, area_id)
+
+
 def roles_in(session: Session, user_id: int, area_id: int) -> frozenset[str]:
     query = select(Membership.role).where(Membership.user_id == user_id, Membership.area_id == area_id)
     return frozenset(session.exec(query).all())
@@ -141,11 +161,18 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(session: Session, user: User, area: Area) -> str:
+def start_session(
+    session: Session, user: User, area: Area, *, method: str = "password", provider_logout_url: str | None = None
+) -> str:
     token = secrets.token_urlsafe(32)
     assert user.id is not None and area.id is not None
-    session.add(StaffSession(token_hash=_token_hash(token), user_id=user.id, area_id=area.id))
-    audit.record(session, "auth.signed_in", area_id=area.id, actor_id=user.id)
+    session.add(
+        StaffSession(
+            token_hash=_token_hash(token), user_id=user.id, area_id=area.id,
+            sign_in_method=method, provider_logout_url=provider_logout_url,
+        )
+    )
+    audit.record(session, "auth.signed_in", area_id=area.id, actor_id=user.id, method=method)
     return token
 
 
@@ -179,6 +206,290 @@ def resume_session(
     return StaffIdentity(user=user, area=area, roles=roles, session_id=found.id)
 
 
-def end_session(session: Session, identity: StaffIdentity) -> None:
+def end_session(session: Session, identity: StaffIdentity) -> str | None:
+    """Ends our session; returns where to send the browser to end the provider's too, if anywhere."""
+    found = session.get(StaffSession, identity.session_id)
+    logout_url = found.provider_logout_url if found else None
     session.exec(delete(StaffSession).where(col(StaffSession.id) == identity.session_id))
     audit.record(session, "auth.signed_out", area_id=identity.area.id, actor_id=identity.user.id)
+    return logout_url
+
+
+# --- The second factor (TOTP) -------------------------------------------------------------------
+
+
+class CodeRefusal(StrEnum):
+    WRONG = "wrong"
+    REUSED = "reused"
+    LOCKED = "locked"
+    UNAVAILABLE = "unavailable"
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    user: User | None
+    refusal: CodeRefusal | None = None
+    wait_minutes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.refusal is None
+
+
+def prepare_second_factor(session: Session, user: User) -> bool:
+    """After a right password: True when the person already has a confirmed TOTP secret.
+
+    Otherwise they set one up now; a secret started earlier and not yet confirmed is kept, so a
+    person who scanned the code and was interrupted can carry on.
+    """
+    if user.has_second_factor:
+        return True
+    if not user.totp_secret:
+        user.totp_secret = totp.new_secret()
+        session.add(user)
+        audit.record(session, "auth.totp_enrolment_started", area_id=None, subject_type="user", subject_id=user.id)
+    return False
+
+
+def pending_user(session: Session, user_id: int) -> User | None:
+    """The person between their password and their code, while the account is still usable."""
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or not user.password_hash or not user.totp_secret:
+        return None
+    return user
+
+
+def check_second_factor(session: Session, user_id: int, code: str, *, now: datetime | None = None) -> CodeCheck:
+    """Checks a TOTP code: right, not used before, and not while paused after wrong ones.
+
+    Runs in a write transaction; the row lock (PostgreSQL) or the write lock (SQLite) means two
+    requests with the same code cannot both pass. A first right code also confirms enrolment.
+    """
+    now = now or utcnow()
+    user = session.exec(select(User).where(User.id == user_id).with_for_update()).first()
+    if user is None or not user.is_active or not user.password_hash or not user.totp_secret:
+        audit.record(session, "auth.sign_in_refused", area_id=None, subject_type="user", subject_id=user_id, reason="totp_unavailable")
+        return CodeCheck(user=None, refusal=CodeRefusal.UNAVAILABLE)
+    if user.totp_locked_until and user.totp_locked_until > now:
+        audit.record(session, "auth.sign_in_refused", area_id=None, subject_type="user", subject_id=user.id, reason="totp_locked")
+        return CodeCheck(user=user, refusal=CodeRefusal.LOCKED, wait_minutes=_minutes_until(user.totp_locked_until, now))
+    step = totp.matching_step(user.totp_secret, code, now)
+    refusal = None
+    if step is None:
+        refusal = CodeRefusal.WRONG
+    elif user.totp_last_step is not None and step <= user.totp_last_step:
+        refusal = CodeRefusal.REUSED
+    if refusal is not None:
+        user.totp_failures += 1
+        if user.totp_failures >= TOTP_FREE_ATTEMPTS:
+            minutes = min(2 ** (user.totp_failures - TOTP_FREE_ATTEMPTS), 24 * 60)
+            user.totp_locked_until = now + timedelta(minutes=minutes)
+        session.add(user)
+        audit.record(session, "auth.sign_in_refused", area_id=None, subject_type="user", subject_id=user.id, reason=f"totp_{refusal.value}")
+        wait = _minutes_until(user.totp_locked_until, now) if user.totp_locked_until and user.totp_locked_until > now else 0
+        return CodeCheck(user=user, refusal=CodeRefusal.LOCKED if wait else refusal, wait_minutes=wait)
+    user.totp_last_step = step
+    user.totp_failures = 0
+    user.totp_locked_until = None
+    user.last_sign_in_at = now
+    if user.totp_confirmed_at is None:
+        user.totp_confirmed_at = now
+        audit.record(session, "auth.totp_enrolled", area_id=None, subject_type="user", subject_id=user.id)
+    session.add(user)
+    return CodeCheck(user=user)
+
+
+def _minutes_until(moment: datetime, now: datetime) -> int:
+    return max(1, -(-int((moment - now).total_seconds()) // 60))
+
+
+def reset_second_factor(session: Session, user: User) -> None:
+    """For a lost phone: the person sets up a new code at their next sign-in."""
+    user.totp_secret = None
+    user.totp_confirmed_at = None
+    user.totp_last_step = None
+    user.totp_failures = 0
+    user.totp_locked_until = None
+    session.add(user)
+    audit.record(session, "auth.totp_reset", area_id=None, subject_type="user", subject_id=user.id)
+
+
+# --- Single sign-on (OpenID Connect) ------------------------------------------------------------
+
+
+class SsoRefusal(StrEnum):
+    """Why a person coming back from their organisation's sign-in was not let in."""
+
+    STATE = "oidc_state"
+    BROWSER = "oidc_browser"
+    PROVIDER = "oidc_provider"
+    ISSUER = "oidc_issuer"
+    TOKEN = "oidc_token"  # noqa: S105  (a reason code, not a credential)
+    EXPIRED = "oidc_expired"
+    EMAIL_UNVERIFIED = "oidc_email_unverified"
+    DOMAIN = "oidc_domain"
+    NO_ROLE = "oidc_no_role"
+    INACTIVE = "oidc_inactive"
+
+
+def oidc_config(session: Session, area_id: int) -> AreaOidcConfig | None:
+    return session.exec(select(AreaOidcConfig).where(AreaOidcConfig.area_id == area_id)).first()
+
+
+def oidc_config_by_slug(session: Session, slug: str) -> tuple[Area, AreaOidcConfig] | None:
+    """The area and its enabled single sign-on, or None."""
+    query = select(Area, AreaOidcConfig).join(AreaOidcConfig, col(AreaOidcConfig.area_id) == col(Area.id))
+    row = session.exec(query.where(Area.slug == slug, col(AreaOidcConfig.enabled).is_(True))).first()
+    return (row[0], row[1]) if row else None
+
+
+def areas_with_sso(session: Session) -> list[tuple[Area, AreaOidcConfig]]:
+    query = select(Area, AreaOidcConfig).join(AreaOidcConfig, col(AreaOidcConfig.area_id) == col(Area.id))
+    rows = session.exec(query.where(col(AreaOidcConfig.enabled).is_(True)).order_by(col(Area.name))).all()
+    return [(area, config) for area, config in rows]
+
+
+def save_oidc_config(session: Session, area: Area, values: dict[str, object], *, actor_id: int | None) -> AreaOidcConfig:
+    """Creates or updates the area's single sign-on. An empty client secret keeps the saved one."""
+    assert area.id is not None
+    config = oidc_config(session, area.id) or AreaOidcConfig(area_id=area.id, issuer="", client_id="")
+    before = _config_summary(config) if config.id else None
+    secret = values.pop("client_secret", "")
+    for name, value in values.items():
+        setattr(config, name, value)
+    if secret:
+        config.client_secret = str(secret)
+    config.updated_at = utcnow()
+    session.add(config)
+    # The audit keeps what changed, never the secret itself: only whether it was replaced.
+    audit.record(
+        session, "sso.configured", area_id=area.id, actor_id=actor_id, subject_type="area", subject_id=area.id,
+        before=before, after=_config_summary(config), secret_replaced=bool(secret),
+    )
+    return config
+
+
+def _config_summary(config: AreaOidcConfig) -> dict[str, object]:
+    return {
+        "enabled": config.enabled, "issuer": config.issuer, "client_id": config.client_id,
+        "scopes": config.scopes, "allowed_domains": config.allowed_domains,
+        "groups_claim": config.groups_claim, "role_mapping": config.role_mapping,
+    }
+
+
+def record_oidc_attempt(
+    session: Session, *, area: Area, state: str, browser_token: str, nonce: str, code_verifier: str, next_path: str,
+    now: datetime | None = None,
+) -> None:
+    now = now or utcnow()
+    assert area.id is not None
+    # Attempts nobody came back from are useless after their lifetime; clear them as we go.
+    session.exec(delete(OidcLoginAttempt).where(col(OidcLoginAttempt.created_at) < now - OIDC_ATTEMPT_LIFETIME))
+    session.add(
+        OidcLoginAttempt(
+            state_hash=_token_hash(state), browser_hash=_token_hash(browser_token), area_id=area.id,
+            nonce=nonce, code_verifier=code_verifier, next_path=next_path, created_at=now,
+        )
+    )
+
+
+def take_oidc_attempt(
+    session: Session, state: str, browser_token: str, *, now: datetime | None = None
+) -> tuple[OidcLoginAttempt | None, SsoRefusal | None]:
+    """The attempt this state belongs to, removed so it can never be used again.
+
+    Refuses a state that is unknown, already used or too old (STATE), and one carried to a browser
+    other than the one that started the sign-in (BROWSER). Either way the attempt is gone.
+    """
+    now = now or utcnow()
+    attempt = session.exec(select(OidcLoginAttempt).where(OidcLoginAttempt.state_hash == _token_hash(state))).first()
+    if attempt is None:
+        return None, SsoRefusal.STATE
+    removed = session.exec(delete(OidcLoginAttempt).where(col(OidcLoginAttempt.id) == attempt.id))
+    if removed.rowcount != 1 or now - attempt.created_at > OIDC_ATTEMPT_LIFETIME:
+        return None, SsoRefusal.STATE
+    if not browser_token or not secrets.compare_digest(attempt.browser_hash, _token_hash(browser_token)):
+        return attempt, SsoRefusal.BROWSER
+    return attempt, None
+
+
+def roles_from_groups(config: AreaOidcConfig, groups: list[str]) -> list[str]:
+    valid = {role.value for role in Role}
+    roles: set[str] = set()
+    for group in groups:
+        for role in config.role_mapping.get(group, []):
+            if role in valid:
+                roles.add(role)
+    return sorted(roles)
+
+
+def groups_from_claims(claims: dict[str, object], claim_name: str) -> list[str]:
+    """Groups as a list of strings, whether the provider sends a list or one string."""
+    value = claims.get(claim_name)
+    if isinstance(value, str):
+        return [part for part in value.replace(",", " ").split() if part]
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return []
+
+
+@dataclass(frozen=True)
+class SsoOutcome:
+    user: User | None
+    refusal: SsoRefusal | None = None
+
+
+def sign_in_with_oidc(session: Session, area: Area, config: AreaOidcConfig, claims: dict[str, object]) -> SsoOutcome:
+    """Matches or creates the staff account for verified claims, and sets its roles in this area.
+
+    The roles come from the provider's groups at every sign-in, so a person moved out of a group
+    loses the role the next time they sign in. Every refusal is audited with its reason.
+    """
+    assert area.id is not None
+    email = normalise_email(str(claims.get("email") or ""))
+    domain = email.rpartition("@")[2]
+    groups = groups_from_claims(claims, config.groups_claim)
+    refusal = None
+    if claims.get("email_verified") is not True or "@" not in email:
+        refusal = SsoRefusal.EMAIL_UNVERIFIED
+    elif domain not in config.domain_list:
+        refusal = SsoRefusal.DOMAIN
+    roles = roles_from_groups(config, groups)
+    if refusal is None and not roles:
+        refusal = SsoRefusal.NO_ROLE
+    user = session.exec(select(User).where(User.email == email)).first() if email else None
+    if refusal is None and user is not None and not user.is_active:
+        refusal = SsoRefusal.INACTIVE
+    if refusal is not None:
+        # Groups are directory names, not personal data; the email stays out of the log.
+        audit.record(
+            session, "auth.sign_in_refused", area_id=area.id, subject_type="user" if user else "",
+            subject_id=user.id if user else "", reason=refusal.value, method="oidc", email_domain=domain, groups=groups[:20],
+        )
+        return SsoOutcome(user=None, refusal=refusal)
+    created = user is None
+    if user is None:
+        name = str(claims.get("name") or "").strip()[:120]
+        user = User(email=email, display_name=name or email, organisation=config.organisation_name, password_hash=None)
+        session.add(user)
+        session.flush()
+        audit.record(session, "account.created", area_id=area.id, subject_type="user", subject_id=user.id, roles=roles, method="oidc")
+    assert user.id is not None
+    before = sorted(roles_in(session, user.id, area.id))
+    if before != roles:
+        session.exec(delete(Membership).where(col(Membership.user_id) == user.id, col(Membership.area_id) == area.id))
+        for role in roles:
+            session.add(Membership(user_id=user.id, area_id=area.id, role=role))
+        if not created:
+            audit.record(
+                session, "account.roles_synced", area_id=area.id, subject_type="user", subject_id=user.id, before=before, after=roles
+            )
+    user.last_sign_in_at = utcnow()
+    session.add(user)
+    session.flush()
+    return SsoOutcome(user=user)
+
+
+def refuse_sso(session: Session, area_id: int | None, refusal: SsoRefusal) -> None:
+    """Audits a refusal that happened before we knew who the person was."""
+    audit.record(session, "auth.sign_in_refused", area_id=area_id, reason=refusal.value, method="oidc")

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from tests.e2e.conftest import PHONE
 from tests.e2e.report_steps import send_report
 from tests.factories import PASSWORD, make_area, make_place, make_staff
+from tests.support import totp_code
 
 pytestmark = pytest.mark.e2e
 
@@ -48,6 +49,8 @@ def test_report_from_a_phone_is_published_and_reaches_the_register(browser: Any,
     staff.get_by_label("Email").fill(moderator.email)
     staff.get_by_label("Password").fill(PASSWORD)
     staff.get_by_role("button", name="Sign in").click()
+    staff.get_by_label("Six-digit code from your authenticator app").fill(totp_code())
+    staff.get_by_role("button", name="Continue").click()
     staff.get_by_role("heading", name="Moderation queue").wait_for()
     staff.locator("table.queue a").first.click()
     staff.get_by_label("Name of the new context").fill("Victoria Park path")

@@ -1,0 +1,116 @@
+"""What an area administrator may type into the single sign-on settings, checked before saving."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, field_validator
+
+from app.accounts.models import Role
+from app.core.i18n import lazy_gettext as _l
+
+LOOPBACK_NAMES = {"localhost"}
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_issuer(value: str) -> str:
+    """An issuer is an https URL without query or fragment; plain http only on this machine (tests)."""
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in {"https", "http"} or not parts.hostname:
+        raise ValueError("issuer_url")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ValueError("issuer_https")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError("issuer_url")
+    return value
+
+
+def parse_role_mapping(text: str) -> dict[str, list[str]]:
+    """One line per group: `group name = role, role`. Unknown roles are refused, not ignored."""
+    valid = {role.value for role in Role}
+    mapping: dict[str, list[str]] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        group, separator, roles_text = line.rpartition("=")
+        group = group.strip()
+        roles = [role.strip().lower() for role in roles_text.split(",") if role.strip()]
+        if not separator or not group or not roles or any(role not in valid for role in roles):
+            raise ValueError("role_mapping")
+        mapping[group] = sorted(set(mapping.get(group, [])) | set(roles))
+    return mapping
+
+
+def format_role_mapping(mapping: dict[str, Any]) -> str:
+    return "\n".join(f"{group} = {', '.join(roles)}" for group, roles in sorted(mapping.items()))
+
+
+class OidcConfigInput(BaseModel):
+    enabled: bool = True
+    organisation_name: str = Field(default="", max_length=160)
+    issuer: str = Field(max_length=500)
+    client_id: str = Field(min_length=1, max_length=255)
+    client_secret: str = Field(default="", max_length=500)
+    scopes: str = Field(default="openid email profile", max_length=300)
+    allowed_domains: str = Field(min_length=1, max_length=1000)
+    groups_claim: str = Field(default="groups", min_length=1, max_length=100)
+    role_mapping: dict[str, list[str]]
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer(cls, value: str) -> str:
+        return check_issuer(value)
+
+    @field_validator("organisation_name", "client_id", "groups_claim")
+    @classmethod
+    def _trimmed(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, value: str) -> str:
+        scopes = value.split()
+        if "openid" not in scopes:
+            scopes.insert(0, "openid")
+        return " ".join(dict.fromkeys(scopes))
+
+    @field_validator("allowed_domains")
+    @classmethod
+    def _domains(cls, value: str) -> str:
+        domains = [d.strip().lower().lstrip("@") for d in value.replace("\n", ",").split(",") if d.strip()]
+        if not domains or any("." not in d or " " in d or "@" in d for d in domains):
+            raise ValueError("allowed_domains")
+        return ", ".join(dict.fromkeys(domains))
+
+    @field_validator("role_mapping")
+    @classmethod
+    def _mapping(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        if not value:
+            raise ValueError("role_mapping")
+        return value
+
+
+FIELD_ERRORS = {
+    "issuer": _l("Enter the issuer address your provider gives, starting with https://."),
+    "client_id": _l("Enter the client ID your provider gave this service."),
+    "client_secret": _l("The client secret is too long."),
+    "allowed_domains": _l("Enter at least one email domain, like council.example, separated by commas."),
+    "groups_claim": _l("Enter the name of the claim that lists a person's groups, often groups."),
+    "role_mapping": _l("Write one group per line, like: efh-panel = statutory. Roles are moderator, statutory, facilitator or admin."),
+    "organisation_name": _l("The organisation name is too long."),
+    "scopes": _l("The scopes are too long."),
+}
