@@ -29,6 +29,20 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     return False
 
 
+def compare_server_default(
+    context: object, inspected_column: object, metadata_column: object,
+    inspected_default: str | None, metadata_default: object, rendered_metadata_default: str | None,
+) -> bool | None:
+    """An empty-string default reads back from SQLite as ('') in quotes, which Alembic's own
+    comparison takes for a change. Treat the two as equal; leave every other case to Alembic."""
+    def bare(value: str | None) -> str | None:
+        return None if value is None else value.strip().strip("()").strip("'\"")
+
+    if bare(inspected_default) == "" and bare(rendered_metadata_default) == "":
+        return False
+    return None
+
+
 def _url() -> str:
     return config.attributes.get("database_url") or load_settings().database_url
 
@@ -39,7 +53,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         compare_type=True,
-        compare_server_default=True,
+        compare_server_default=compare_server_default,
         render_item=render_item,
         render_as_batch=_url().startswith("sqlite"),
     )
@@ -55,7 +69,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=target_metadata,
             compare_type=True,
-            compare_server_default=True,
+            compare_server_default=compare_server_default,
             render_item=render_item,
             # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
             render_as_batch=url.startswith("sqlite"),

@@ -147,3 +147,22 @@ STAFF = [
     ("facilitator@brackenford.example", "Femi Adeyemi (demo facilitator)", "Eastside Youth Hub", ["facilitator"]),
     ("admin@brackenford.example", "Alex Jones (demo admin)", "Brackenford Council", ["admin"]),
 ]
+
+# Which of the town's neighbourhoods each context is in (the register filters and the panel paper use them).
+NEIGHBOURHOODS = {
+    "Underpass by the ring road": "Town centre",
+    "Canal Walk": "Canalside",
+    "Brackenford Bus Station": "Town centre",
+    "Victoria Park": "Eastside",
+    "Parade shops on Kestrel Way": "Kestrel estate",
+    "Area around Brackenford Academy": "Kestrel estate",
+    "Area around Heronsgate High School": "Heronsgate",
+    "Late-night shop on Foundry Street": "Canalside",
+    "Heron Fields": "Heronsgate",
+    "Eastside Youth Hub": "Eastside",
+    "Brackenford Library": "Town centre",
+    "Canal Street tram stop": "Canalside",
+    "Mill Lane": "Heronsgate",
+    "Brackenford railway station": "Town centre",
+    "Brackenford Leisure Centre": "Eastside",
+}

@@ -5,14 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import h3
 from sqlmodel import Session, col, select
 
 from app.register.models import Context
+from app.register.service import PanelItem
 from app.reports.models import Report, ReportStatus
+from app.reports.taxonomy import category_label
 
 CSV_COLUMNS = (
     "context_id", "context_name", "context_kind", "context_status", "entry_id", "entry_kind", "source",
@@ -58,26 +60,55 @@ def contexts_geojson(session: Session, area_id: int) -> dict[str, Any]:
         assert context.id is not None
         by_kind = counts.setdefault(context.id, {"safe": 0, "unsafe": 0, "structural": 0})
         by_kind[report.kind] = by_kind.get(report.kind, 0) + 1
-    contexts = session.exec(select(Context).where(Context.area_id == area_id).order_by(col(Context.id))).all()
+    contexts = session.exec(
+        select(Context).where(Context.area_id == area_id, col(Context.merged_into_id).is_(None)).order_by(col(Context.id))
+    ).all()
     features = []
     for context in contexts:
-        if not context.h3_cell:
-            continue
         assert context.id is not None
+        # An online space or a setting with no place has no geometry: RFC 7946 allows a null one.
+        geometry = {"type": "Polygon", "coordinates": [cell_ring(context.h3_cell)]} if context.h3_cell else None
         features.append(
             {
                 "type": "Feature",
                 "id": context.id,
-                "geometry": {"type": "Polygon", "coordinates": [cell_ring(context.h3_cell)]},
+                "geometry": geometry,
                 "properties": {
                     "name": context.name,
                     "kind": context.kind,
                     "status": context.status,
+                    "neighbourhood": context.neighbourhood,
+                    "flagged_for_panel": context.flagged_for_panel,
                     **counts.get(context.id, {"safe": 0, "unsafe": 0, "structural": 0}),
                 },
             }
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+PANEL_COLUMNS = (
+    "context_id", "context_name", "kind", "neighbourhood", "status", "flagged_on", "reason", "unsafe_last_3_months",
+    "unsafe_previous_3_months", "safe_last_3_months", "structural_last_3_months", "top_themes", "peak_time", "open_actions",
+    "last_decision",
+)
+
+
+def panel_csv(items: Sequence[PanelItem]) -> str:
+    """The panel paper's data: one row per context on the agenda (staff notes, no entry text)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(PANEL_COLUMNS)
+    for item in items:
+        c = item.context
+        row: list[Any] = [
+            c.id, c.name, c.kind, c.neighbourhood, c.status, c.flagged_at.date().isoformat() if c.flagged_at else "", c.panel_reason,
+            item.recent.get("unsafe", 0), item.previous.get("unsafe", 0), item.recent.get("safe", 0), item.recent.get("structural", 0),
+            "; ".join(f"{category_label(code)} ({n})" for code, n in item.themes), item.peak_time or "",
+            "; ".join(f"{a.title} ({a.owner_organisation}, {a.status}{', due ' + a.due_date.isoformat() if a.due_date else ''})" for a in item.open_actions),
+            item.last_decision.decision if item.last_decision else "",
+        ]
+        writer.writerow([_safe_cell(v) for v in row])
+    return buffer.getvalue()
 
 
 def cell_ring(cell: str) -> list[list[float]]:

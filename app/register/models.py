@@ -9,6 +9,7 @@ from sqlalchemy import Column, Index, String, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.types import UTCDateTime, utcnow
+from app.reports.models import Report
 
 
 class ContextKind(StrEnum):
@@ -45,6 +46,13 @@ class Context(SQLModel, table=True):
     guardianship: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     environment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     flagged_for_panel: bool = False
+    # Why it is on the next panel's agenda, and since when (cleared when the panel records a decision).
+    panel_reason: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
+    flagged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The area's own neighbourhood names (filters and the panel paper group by them).
+    neighbourhood: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
+    # A context merged into another stays as a closed record pointing at the one that carries on.
+    merged_into_id: int | None = Field(default=None, foreign_key="context.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
@@ -94,5 +102,87 @@ class Action(SQLModel, table=True):
     # "You said, we did": the plain-words version, published only when a person chooses to.
     public_summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Who checked and published the plain-words version (a moderator; see service.publish_action).
+    published_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    # Set when the action was agreed at a panel.
+    decision_id: int | None = Field(default=None, foreign_key="panel_decision.id")
     created_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class AssessmentField(StrEnum):
+    """The Contextual Safeguarding neighbourhood assessment triangle."""
+
+    STRENGTHS = "strengths"
+    GUARDIANSHIP = "guardianship"
+    ENVIRONMENT = "environment"
+
+
+class ContextNoteChange(SQLModel, table=True):
+    """Every edit of a context's assessment notes, with the text before and after."""
+
+    __tablename__ = "context_note_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    context_id: int = Field(foreign_key="context.id", index=True)
+    field: str = Field(sa_type=String(20))
+    before: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    after: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    changed_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class RegroupingKind(StrEnum):
+    MERGE = "merge"
+    SPLIT = "split"
+
+
+class ContextRegrouping(SQLModel, table=True):
+    """A merge (all entries of source into target) or a split (some entries of source into a new target)."""
+
+    __tablename__ = "context_regrouping"
+
+    id: int | None = Field(default=None, primary_key=True)
+    area_id: int = Field(foreign_key="area.id", index=True)
+    kind: str = Field(sa_type=String(10))
+    source_context_id: int = Field(foreign_key="context.id", index=True)
+    target_context_id: int = Field(foreign_key="context.id", index=True)
+    entries: int = 0
+    note: str = Field(default="", max_length=500)
+    changed_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class PanelDecision(SQLModel, table=True):
+    """What a panel decided about a context on the day."""
+
+    __tablename__ = "panel_decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    area_id: int = Field(foreign_key="area.id", index=True)
+    context_id: int = Field(foreign_key="context.id", index=True)
+    panel_date: date
+    decision: str = Field(sa_column=Column(Text, nullable=False))
+    to_status: str | None = Field(default=None, sa_type=String(20))
+    recorded_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+# The register list and the weighting aggregate every published entry of an area by context, kind and
+# month; this index answers that from the index alone on PostgreSQL (see bench/register_bench.py).
+# Declared here, beside the queries it serves, rather than in app/reports.
+Index(
+    "ix_report_register",
+    Report.__table__.c.area_id,  # type: ignore[attr-defined]
+    Report.__table__.c.status,  # type: ignore[attr-defined]
+    Report.__table__.c.context_id,  # type: ignore[attr-defined]
+    Report.__table__.c.kind,  # type: ignore[attr-defined]
+    Report.__table__.c.created_at,  # type: ignore[attr-defined]
+)
+# A context's entries, newest first, a page at a time (the profile page).
+Index(
+    "ix_report_context_created",
+    Report.__table__.c.context_id,  # type: ignore[attr-defined]
+    Report.__table__.c.status,  # type: ignore[attr-defined]
+    Report.__table__.c.created_at,  # type: ignore[attr-defined]
+)

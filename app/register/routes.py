@@ -1,4 +1,13 @@
-"""The register for statutory teams: contexts, a context's profile, status, actions, exports."""
+"""The register for statutory teams: contexts, a context's profile, the panel, weighting, exports.
+
+Who may do what, declared once per route:
+- read the register, its map, weighting, panel agenda and exports: statutory teams and moderators;
+- change a context (status, panel flag, assessment notes, actions, panel decisions): statutory teams;
+- merge and split contexts (curating where entries belong): statutory teams and moderators;
+- publish the plain-words "You said, we did" version of an action: moderators, as for every public text;
+- read the access log: the area's admins.
+Admins may use every staff page (see app.core.web.require_role).
+"""
 
 from __future__ import annotations
 
@@ -7,141 +16,366 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from app.accounts.models import Role
 from app.accounts.service import StaffIdentity
-from app.core.i18n import gettext as _
 from app.core.i18n import lazy_gettext as _l
 from app.core.templating import render
+from app.core.types import utcnow
 from app.core.web import DatabaseDep, SessionDep, require_role, use_locale
-from app.register import exports, service
-from app.register.models import ActionStatus, Context, ContextKind, ContextStatus, ResponseType
-from app.reports.taxonomy import category_label
+from app.register import charts, exports, labels, service, staff_map, weighting
+from app.register.models import (
+    ActionStatus,
+    AssessmentField,
+    Context,
+    ContextKind,
+    ContextStatus,
+    ResponseType,
+)
+from app.reports.taxonomy import DAYS, TIME_BANDS, category_label
+from app.workshops.service import workshop_votes_by_context
 
 router = APIRouter(prefix="/staff/register", dependencies=[Depends(use_locale)], include_in_schema=False)
-RegisterUser = Annotated[StaffIdentity, Depends(require_role(Role.STATUTORY, Role.MODERATOR))]
+RegisterReader = Annotated[StaffIdentity, Depends(require_role(Role.STATUTORY, Role.MODERATOR))]
+RegisterEditor = Annotated[StaffIdentity, Depends(require_role(Role.STATUTORY))]
+RegisterCurator = Annotated[StaffIdentity, Depends(require_role(Role.STATUTORY, Role.MODERATOR))]
+SummaryPublisher = Annotated[StaffIdentity, Depends(require_role(Role.MODERATOR))]
+AreaAdmin = Annotated[StaffIdentity, Depends(require_role(Role.ADMIN))]
 PAGE_SIZE = 50
 
-ACTION_ERRORS = {
+ERRORS = {
     "title_missing": _l("Please say what the action is."),
     "owner_missing": _l("Please say which organisation owns this action."),
     "response_type_unknown": _l("Please choose the kind of response."),
     "status_unknown": _l("Please choose a status."),
     "summary_missing": _l("Please write the plain-words summary people will see."),
+    "summary_too_long": _l("Please keep the summary under 1000 characters."),
+    "summary_personal_details": _l(
+        "The summary seems to contain personal details (a name, number or address). Please take them out before publishing."
+    ),
+    "moderator_only": _l("Only a moderator can publish what the public reads."),
+    "context_merged": _l("This context was merged into another one; please make changes there."),
+    "merge_same": _l("Please choose a different context to merge into."),
+    "not_found": _l("Please choose a context from this area."),
+    "name_missing": _l("Please give the new context a name."),
+    "kind_unknown": _l("Please choose what kind of context it is."),
+    "entries_missing": _l("Please tick the entries to move; only published entries of this context can move."),
+    "decision_missing": _l("Please write down what the panel decided."),
+    "date_invalid": _l("Please give the date as a date."),
 }
+
+
+def _render(request: Request, template: str, context: dict[str, Any], *, status_code: int = 200) -> Response:
+    """render(), with the register's code-to-words helper: L("status", "on_panel_agenda")."""
+    return render(request, template, {"L": _label} | context, status_code=status_code)
+
+
+def _label(table: str, code: str | None) -> str:
+    return labels.label(labels.ALL[table], code)
+
+
+def _area_id(staff: StaffIdentity) -> int:
+    assert staff.area.id is not None
+    return staff.area.id
+
+
+def _filters(status: str, kind: str, q: str, period: str, theme: str, neighbourhood: str, sort: str) -> service.RegisterFilters:
+    return service.RegisterFilters(
+        status=status if status in {s.value for s in ContextStatus} else None,
+        kind=kind if kind in {k.value for k in ContextKind} else None,
+        search=q[:100],
+        period=period if period in service.PERIODS else service.DEFAULT_PERIOD,
+        theme=theme[:40] or None,
+        neighbourhood=neighbourhood[:80] or None,
+        sort=sort if sort in service.SORTS else "activity",
+    )
 
 
 @router.get("")
 def register(
-    request: Request, staff: RegisterUser, session: SessionDep, db: DatabaseDep, status: str = "", kind: str = "", q: str = "", page: int = 1
+    request: Request, staff: RegisterReader, session: SessionDep, db: DatabaseDep, status: str = "", kind: str = "", q: str = "",
+    period: str = service.DEFAULT_PERIOD, theme: str = "", neighbourhood: str = "", sort: str = "activity", page: int = 1,
 ) -> Response:
-    assert staff.area.id is not None
-    filters = service.RegisterFilters(
-        status=status if status in {s.value for s in ContextStatus} else None,
-        kind=kind if kind in {k.value for k in ContextKind} else None,
-        search=q[:100],
-    )
+    filters = _filters(status, kind, q, period, theme, neighbourhood, sort)
     page = max(page, 1)
-    rows, total = service.list_contexts(session, staff.area.id, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    service.record_view(db, staff, "list_viewed", filters={"status": status, "kind": kind, "q": bool(q)}, page=page)
-    return render(
+    result = service.register_page(session, _area_id(staff), filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    # What was filtered on, but not the typed search words (the log keeps codes, not free text).
+    logged = {k: v for k, v in filters.query_params().items() if k != "q"}
+    service.record_view(db, staff, "list_viewed", filters=logged, searched=bool(filters.search), page=page)
+    return _render(
         request,
         "register/list.html",
         {
-            "rows": rows, "total": total, "filters": filters, "page": page,
-            "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-            "statuses": list(ContextStatus), "kinds": list(ContextKind),
+            "result": result, "rows": result.rows, "total": result.total, "filters": filters, "page": page,
+            "pages": max((result.total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+            "statuses": list(ContextStatus), "kinds": list(ContextKind), "periods": list(service.PERIODS), "sorts": service.SORTS,
+            "sparkline": charts.sparkline, "category_label": category_label,
         },
     )
 
 
+@router.get("/map")
+def register_map(request: Request, staff: RegisterReader, session: SessionDep, db: DatabaseDep) -> Response:
+    contexts_map = staff_map.contexts_map(session, staff.area)
+    service.record_view(db, staff, "map_viewed")
+    return _render(request, "register/contexts_map.html", {"map": contexts_map})
+
+
+@router.get("/weighting")
+def weighting_page(request: Request, staff: RegisterReader, session: SessionDep, db: DatabaseDep) -> Response:
+    # The room's priorities: closed workshop dot-votes on published entries, per context.
+    votes = workshop_votes_by_context(session, _area_id(staff))
+    ranked = weighting.weigh_contexts(session, _area_id(staff), workshop_votes=votes)
+    service.record_view(db, staff, "weighting_viewed")
+    return _render(
+        request, "register/weighting.html",
+        {"ranked": ranked, "weights": weighting.WEIGHTS, "labels": weighting.FACTOR_LABELS, "category_label": category_label, "votes_on": bool(votes)},
+    )
+
+
+@router.get("/panel")
+def panel(request: Request, staff: RegisterReader, session: SessionDep, db: DatabaseDep) -> Response:
+    response = _panel_page(request, session, staff)
+    service.record_view(db, staff, "panel_viewed")
+    return response
+
+
+def _panel_page(request: Request, session: Any, staff: StaffIdentity, *, error: str = "", error_for: int | None = None) -> Response:
+    return _render(
+        request, "register/panel.html",
+        {
+            "items": service.panel_agenda(session, _area_id(staff)), "statuses": list(ContextStatus), "response_types": list(ResponseType),
+            "action_statuses": list(ActionStatus), "category_label": category_label, "time_labels": TIME_BANDS,
+            "today": utcnow().date(), "error": error, "error_for": error_for,
+        },
+        status_code=422 if error else 200,
+    )
+
+
+@router.get("/panel.csv")
+def panel_export(staff: RegisterReader, session: SessionDep, db: DatabaseDep) -> Response:
+    body = exports.panel_csv(service.panel_agenda(session, _area_id(staff)))
+    service.record_view(db, staff, "exported", format="panel_csv")
+    return Response(
+        body, media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{staff.area.slug}-panel-agenda.csv"'},
+    )
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError as exc:
+        raise service.RegisterError("date_invalid") from exc
+
+
+def _action_input(form: FormData, prefix: str = "") -> service.ActionInput:
+    def value(key: str) -> str:
+        return str(form.get(prefix + key, ""))
+
+    return service.ActionInput(
+        title=value("title")[:200], owner_organisation=value("owner_organisation")[:160], response_type=value("response_type"),
+        status=value("status") or ActionStatus.PLANNED, due_date=_date(value("due_date")), detail=value("detail")[:5000],
+        public_summary=value("public_summary")[:1000],
+    )
+
+
+@router.post("/panel/{context_id}/decision")
+async def record_decision(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep) -> Response:
+    context = _context(session, staff, context_id)
+    form = await request.form()
+    try:
+        panel_date = _date(str(form.get("panel_date", ""))) or utcnow().date()
+        action = _action_input(form, "action_") if str(form.get("action_title", "")).strip() else None
+        service.record_decision(
+            session, staff, context,
+            service.DecisionInput(
+                panel_date=panel_date, decision=str(form.get("decision", ""))[:5000], to_status=str(form.get("to_status", "")) or None,
+                keep_on_agenda=form.get("keep_on_agenda") == "yes",
+            ),
+            action,
+        )
+    except service.RegisterError as exc:
+        session.rollback()
+        return _panel_page(request, session, staff, error=str(ERRORS[exc.code]), error_for=context_id)
+    return RedirectResponse("/staff/register/panel", status_code=303)
+
+
+@router.get("/access-log")
+def access_log(request: Request, staff: AreaAdmin, session: SessionDep, db: DatabaseDep, page: int = 1) -> Response:
+    page = max(page, 1)
+    entries, total = service.access_log(session, _area_id(staff), page=page)
+    service.record_view(db, staff, "access_log_viewed", page=page)
+    per_page = service.ACCESS_LOG_PER_PAGE
+    return _render(request, "register/access_log.html", {"entries": entries, "total": total, "page": page, "pages": max((total + per_page - 1) // per_page, 1)})
+
+
 def _context(session: Any, staff: StaffIdentity, context_id: int) -> Context:
-    assert staff.area.id is not None
-    context = service.get_context(session, staff.area.id, context_id)
+    context = service.get_context(session, _area_id(staff), context_id)
     if context is None:
         raise HTTPException(status_code=404)
     return context
 
 
-def _profile_page(request: Request, session: Any, staff: StaffIdentity, context_id: int, *, status_code: int = 200, **extra: Any) -> Response:
-    assert staff.area.id is not None
-    profile = service.context_profile(session, staff.area.id, context_id)
+def _profile_page(
+    request: Request, session: Any, staff: StaffIdentity, context_id: int, *, status_code: int = 200, entries_page: int = 1, **extra: Any
+) -> Response:
+    profile = service.context_profile(session, _area_id(staff), context_id, entries_page=entries_page)
     if profile is None:
         raise HTTPException(status_code=404)
-    return render(
+    months = [m.month for m in profile.monthly]
+    return _render(
         request,
         "register/context.html",
         {
-            "profile": profile, "statuses": list(ContextStatus), "response_types": list(ResponseType),
-            "action_statuses": list(ActionStatus), "category_label": category_label,
-            "action_error": "", "action_values": {},
+            "profile": profile, "statuses": list(ContextStatus), "response_types": list(ResponseType), "kinds": list(ContextKind),
+            "action_statuses": list(ActionStatus), "category_label": category_label, "time_labels": TIME_BANDS, "day_labels": DAYS,
+            "assessment_fields": list(AssessmentField),
+            "month_chart": charts.stacked_columns(
+                [m[5:] + "/" + m[2:4] for m in months],
+                {"safe": [m.safe for m in profile.monthly], "unsafe": [m.unsafe for m in profile.monthly], "structural": [m.structural for m in profile.monthly]},
+            ),
+            "time_chart": charts.horizontal_bars([(str(TIME_BANDS.get(c, c)), n) for c, n in profile.time_of_day]),
+            "day_chart": charts.horizontal_bars([(str(DAYS.get(c, c)), n) for c, n in profile.days]),
+            "theme_chart": charts.horizontal_bars([(category_label(c), n) for c, n in profile.themes[:8]]),
+            "error": "", "error_section": "", "action_values": {},
         } | extra,
         status_code=status_code,
     )
 
 
+def _error_page(request: Request, session: Any, staff: StaffIdentity, context_id: int, code: str, section: str, **extra: Any) -> Response:
+    session.rollback()
+    return _profile_page(request, session, staff, context_id, status_code=422, error=str(ERRORS[code]), error_section=section, **extra)
+
+
 @router.get("/contexts/{context_id}")
-def context_page(request: Request, context_id: int, staff: RegisterUser, session: SessionDep, db: DatabaseDep) -> Response:
-    response = _profile_page(request, session, staff, context_id)
-    service.record_view(db, staff, "context_viewed", context_id)
+def context_page(request: Request, context_id: int, staff: RegisterReader, session: SessionDep, db: DatabaseDep, entries: int = 1) -> Response:
+    response = _profile_page(request, session, staff, context_id, entries_page=entries)
+    service.record_view(db, staff, "context_viewed", context_id, entries_page=entries)
     return response
 
 
+def _back(context_id: int, anchor: str = "") -> RedirectResponse:
+    return RedirectResponse(f"/staff/register/contexts/{context_id}{anchor}", status_code=303)
+
+
 @router.post("/contexts/{context_id}/status")
-async def change_status(request: Request, context_id: int, staff: RegisterUser, session: SessionDep) -> Response:
+async def change_status(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep) -> Response:
     context = _context(session, staff, context_id)
     form = await request.form()
     try:
         service.change_status(session, staff, context, str(form.get("status", "")), str(form.get("note", "")))
-    except service.RegisterError:
-        return _profile_page(request, session, staff, context_id, status_code=422)
-    return RedirectResponse(f"/staff/register/contexts/{context_id}", status_code=303)
+    except service.RegisterError as exc:
+        return _error_page(request, session, staff, context_id, exc.code, "status")
+    return _back(context_id, "#status-h")
 
 
 @router.post("/contexts/{context_id}/flag")
-def flag(context_id: int, staff: RegisterUser, session: SessionDep) -> Response:
-    service.flag_for_panel(session, staff, _context(session, staff, context_id))
-    return RedirectResponse(f"/staff/register/contexts/{context_id}", status_code=303)
+async def flag(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep) -> Response:
+    context = _context(session, staff, context_id)
+    form = await request.form()
+    try:
+        service.flag_for_panel(session, staff, context, str(form.get("reason", "")))
+    except service.RegisterError as exc:
+        return _error_page(request, session, staff, context_id, exc.code, "status")
+    return _back(context_id)
+
+
+@router.post("/contexts/{context_id}/assessment")
+async def assessment(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep) -> Response:
+    context = _context(session, staff, context_id)
+    form = await request.form()
+    values = {name.value: str(form.get(name.value, "")) for name in AssessmentField if name.value in form}
+    service.update_assessment(session, staff, context, values, str(form["neighbourhood"]) if "neighbourhood" in form else None)
+    return _back(context_id, "#assessment-h")
+
+
+@router.post("/contexts/{context_id}/merge")
+async def merge(request: Request, context_id: int, staff: RegisterCurator, session: SessionDep) -> Response:
+    source = _context(session, staff, context_id)
+    form = await request.form()
+    try:
+        target_id = int(str(form.get("target_id", "")))
+    except ValueError:
+        return _error_page(request, session, staff, context_id, "not_found", "merge")
+    target = service.get_context(session, _area_id(staff), target_id)
+    if target is None:
+        return _error_page(request, session, staff, context_id, "not_found", "merge")
+    try:
+        service.merge_contexts(session, staff, source, target, str(form.get("note", "")))
+    except service.RegisterError as exc:
+        return _error_page(request, session, staff, context_id, exc.code, "merge")
+    return _back(target_id)
+
+
+@router.post("/contexts/{context_id}/split")
+async def split(request: Request, context_id: int, staff: RegisterCurator, session: SessionDep) -> Response:
+    source = _context(session, staff, context_id)
+    form = await request.form()
+    entry_ids = [int(str(v)) for v in form.getlist("entry_id") if str(v).isdigit()]
+    try:
+        new = service.split_context(
+            session, staff, source, entry_ids, name=str(form.get("name", ""))[:160], kind=str(form.get("kind", "")), note=str(form.get("note", ""))
+        )
+    except service.RegisterError as exc:
+        return _error_page(request, session, staff, context_id, exc.code, "split")
+    assert new.id is not None
+    return _back(new.id)
 
 
 @router.post("/contexts/{context_id}/actions")
-async def add_action(request: Request, context_id: int, staff: RegisterUser, session: SessionDep) -> Response:
+async def add_action(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep) -> Response:
     context = _context(session, staff, context_id)
     form = await request.form()
     values = {key: str(form.get(key, "")) for key in ("title", "owner_organisation", "response_type", "status", "due_date", "detail", "public_summary")}
     try:
-        due = date.fromisoformat(values["due_date"]) if values["due_date"] else None
-    except ValueError:
-        return _profile_page(request, session, staff, context_id, status_code=422, action_error=_("Please give the due date as a date."), action_values=values)
-    data = service.ActionInput(
-        title=values["title"][:200], owner_organisation=values["owner_organisation"][:160], response_type=values["response_type"],
-        status=values["status"], due_date=due, detail=values["detail"], public_summary=values["public_summary"],
-    )
-    try:
-        service.record_action(session, staff, context, data)
+        service.record_action(session, staff, context, _action_input(form))
     except service.RegisterError as exc:
-        return _profile_page(request, session, staff, context_id, status_code=422, action_error=str(ACTION_ERRORS[exc.code]), action_values=values)
-    return RedirectResponse(f"/staff/register/contexts/{context_id}#actions", status_code=303)
+        return _error_page(request, session, staff, context_id, exc.code, "action", action_values=values)
+    return _back(context_id, "#actions")
+
+
+def _action(session: Any, staff: StaffIdentity, action_id: int) -> Any:
+    action = service.get_action(session, _area_id(staff), action_id)
+    if action is None:
+        raise HTTPException(status_code=404)
+    return action
+
+
+@router.post("/actions/{action_id}/update")
+async def update_action(request: Request, action_id: int, staff: RegisterEditor, session: SessionDep) -> Response:
+    action = _action(session, staff, action_id)
+    form = await request.form()
+    try:
+        service.update_action(session, staff, action, status=str(form.get("status", "")), due_date=_date(str(form.get("due_date", ""))))
+    except service.RegisterError as exc:
+        return _error_page(request, session, staff, action.context_id, exc.code, "action")
+    return _back(action.context_id, "#actions")
 
 
 @router.post("/actions/{action_id}/publish")
-async def publish_action(request: Request, action_id: int, staff: RegisterUser, session: SessionDep) -> Response:
-    assert staff.area.id is not None
-    action = service.get_action(session, staff.area.id, action_id)
-    if action is None:
-        raise HTTPException(status_code=404)
+async def publish_action(request: Request, action_id: int, staff: SummaryPublisher, session: SessionDep) -> Response:
+    action = _action(session, staff, action_id)
     form = await request.form()
     try:
         service.publish_action(session, staff, action, str(form.get("public_summary", "")))
     except service.RegisterError as exc:
-        return _profile_page(request, session, staff, action.context_id, status_code=422, action_error=str(ACTION_ERRORS[exc.code]))
-    return RedirectResponse(f"/staff/register/contexts/{action.context_id}#actions", status_code=303)
+        return _error_page(request, session, staff, action.context_id, exc.code, "action")
+    return _back(action.context_id, "#actions")
+
+
+@router.post("/actions/{action_id}/unpublish")
+def unpublish_action(action_id: int, staff: SummaryPublisher, session: SessionDep) -> Response:
+    action = _action(session, staff, action_id)
+    service.unpublish_action(session, staff, action)
+    return _back(action.context_id, "#actions")
 
 
 @router.get("/export.csv")
-def export_csv(staff: RegisterUser, session: SessionDep, db: DatabaseDep) -> Response:
-    assert staff.area.id is not None
-    body = exports.entries_csv(session, staff.area.id)
+def export_csv(staff: RegisterReader, session: SessionDep, db: DatabaseDep) -> Response:
+    body = exports.entries_csv(session, _area_id(staff))
     service.record_view(db, staff, "exported", format="csv")
     return Response(
         body, media_type="text/csv; charset=utf-8",
@@ -150,9 +384,8 @@ def export_csv(staff: RegisterUser, session: SessionDep, db: DatabaseDep) -> Res
 
 
 @router.get("/export.geojson")
-def export_geojson(staff: RegisterUser, session: SessionDep, db: DatabaseDep) -> Response:
-    assert staff.area.id is not None
-    body = exports.dumps(exports.contexts_geojson(session, staff.area.id))
+def export_geojson(staff: RegisterReader, session: SessionDep, db: DatabaseDep) -> Response:
+    body = exports.dumps(exports.contexts_geojson(session, _area_id(staff)))
     service.record_view(db, staff, "exported", format="geojson")
     return Response(
         body, media_type="application/geo+json",
