@@ -57,6 +57,15 @@ class Settings(BaseSettings):
     alert_loop_seconds: float = Field(
         60, ge=0, description="How often the app checks for alerts to (re-)send; 0 turns the in-app loop off (use `safetymap alerts run`)."
     )
+    workshop_code_hours: int = Field(
+        12, ge=1, le=168, description="A workshop's join code works for this many hours after the workshop is made."
+    )
+    workshop_session_minutes: int = Field(
+        180, ge=5, le=1440, description="A workshop participant's phone session ends this long after joining."
+    )
+    workshop_heartbeat_seconds: float = Field(
+        15, gt=0, le=55, description="Live walls get a heartbeat this often, and re-check the database for anything missed."
+    )
 
     @field_validator("base_url")
     @classmethod
