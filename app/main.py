@@ -11,8 +11,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.accounts.routes import router as accounts_router
 from app.api.routes import router as api_router
@@ -30,8 +31,27 @@ from app.pages.routes import router as pages_router
 from app.register.public_routes import router as register_public_router
 from app.register.routes import router as register_router
 from app.reports.routes import router as reports_router
+from app.taxonomy.routes import router as taxonomy_router
+from app.workshops.public_routes import router as workshops_public_router
+from app.workshops.routes import router as workshops_router
 
 log = logging.getLogger("safetymap")
+
+
+class CompressStaticFiles:
+    """gzip for /static/ only. Pages are not compressed: they carry a CSRF token next to text the
+    visitor typed, which is what a compression side channel (BREACH) needs. Static files carry
+    neither, and they are most of a first visit's bytes."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=500)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("path", "").startswith("/static/"):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 class CachedStaticFiles(StaticFiles):
@@ -83,6 +103,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.rate_limiter = make_rate_limiter(settings.secret_key.get_secret_value(), settings.redis_url)
 
     app.add_middleware(SecurityMiddleware, settings=settings)
+    app.add_middleware(CompressStaticFiles)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
     for router in (
         health_router,
@@ -93,6 +114,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         moderation_router,
         register_router,
         api_router,
+        workshops_public_router,
+        workshops_router,
+        taxonomy_router,
     ):
         app.include_router(router)
     _add_error_handlers(app)

@@ -89,6 +89,8 @@ class Report(SQLModel, table=True):
     context_id: int | None = Field(default=None, foreign_key="context.id")
     # "Me too": the published context the reporter said this is about (a moderator confirms the link).
     reported_context_id: int | None = Field(default=None, foreign_key="context.id")
+    workshop_id: int | None = Field(default=None, foreign_key="workshop.id", index=True)
+    taxonomy_version_id: int | None = Field(default=None, foreign_key="taxonomy_version.id")
     show_on_map: bool = False
     rejection_reason: str | None = Field(default=None, max_length=40)
     version: int = 1

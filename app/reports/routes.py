@@ -20,17 +20,19 @@ from app.core.security import CSRFError, check_csrf, csrf_exempt
 from app.core.templating import render
 from app.core.web import PublicArea, SessionDep, SettingsDep, client_address, use_locale
 from app.reports import flow, service
+from app.reports.models import ReportKind
 from app.reports.schemas import ReportCreate, error_messages
 from app.reports.taxonomy import (
     AGE_BANDS,
-    CATEGORIES,
     DAYS,
     FEELINGS,
-    KIND_HINTS,
     KIND_LABELS,
     REPORTER_ROLES,
     TIME_BANDS,
 )
+from app.taxonomy import service as taxonomy
+
+FORM_QUESTIONS = ("where", "when", "what", "description", "feel", "what_would_help")
 
 router = APIRouter(dependencies=[Depends(use_locale)], include_in_schema=False)
 
@@ -47,8 +49,15 @@ def _step_context(
     chosen_place = None
     if str(values.get("place_id", "")).isdigit():
         chosen_place = areas.get_place(session, area.id, int(values["place_id"]))
+    # The area's co-designed words: its categories and question wording, in the reader's language.
+    locale = i18n.get_locale()
+    kind_labels = {code: taxonomy.question_wording(session, area, code, locale, "kind_label") for code in KIND_LABELS}
+    kind_hints = {code: taxonomy.question_wording(session, area, code, locale, "kind_hint") for code in KIND_LABELS}
+    asked_kind = kind if kind in KIND_LABELS else ReportKind.UNSAFE
+    questions = {name: taxonomy.question_wording(session, area, asked_kind, locale, name) for name in FORM_QUESTIONS}
     return {
         "step": step,
+        "questions": questions,
         "position": flow.position(step),
         "values": values,
         "errors": errors,
@@ -59,11 +68,10 @@ def _step_context(
         "place_query": query,
         "chosen_place": chosen_place,
         "me_too": flow.nearby_contexts(session, area, values) if step in {"me_too", "check"} else [],
-        "kinds": KIND_LABELS,
-        "kind_hints": KIND_HINTS,
-        "kind_label": KIND_LABELS.get(kind, ""),
-        "categories": CATEGORIES.get(kind, {}),
-        "all_categories": CATEGORIES,
+        "kinds": kind_labels,
+        "kind_hints": kind_hints,
+        "kind_label": kind_labels.get(kind, ""),
+        "categories": dict(taxonomy.current_categories(session, area, kind, locale)) if kind in KIND_LABELS else {},
         "time_bands": TIME_BANDS,
         "days": DAYS,
         "feelings": FEELINGS,

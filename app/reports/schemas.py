@@ -18,11 +18,12 @@ from pydantic import (
 
 from app.core.i18n import gettext as _
 from app.reports.models import ReporterRole, ReportKind
-from app.reports.taxonomy import AGE_BANDS, CATEGORIES, DAYS, TIME_BANDS
+from app.reports.taxonomy import AGE_BANDS, DAYS, TIME_BANDS
 
 DESCRIPTION_MAX = 2000
 HELP_MAX = 1000
 LOCATION_MAX = 300
+_CATEGORY_CODE = re.compile(r"[a-z0-9_]{1,60}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -102,8 +103,9 @@ class ReportCreate(BaseModel):
 
     @model_validator(mode="after")
     def _categories_fit_kind(self) -> ReportCreate:
-        allowed = CATEGORIES.get(self.kind, {})
-        self.categories = [c for c in dict.fromkeys(self.categories) if c in allowed]
+        # Which codes an area offers is co-designed per area, so the service keeps only those it
+        # offers; here only the shape of a code is checked.
+        self.categories = [c for c in dict.fromkeys(self.categories) if _CATEGORY_CODE.fullmatch(c)]
         if (self.lat is None) != (self.lng is None):
             raise ValueError("location_half")
         if self.place_id is None and self.lat is None and not self.location_text:

@@ -20,6 +20,7 @@ from app.moderation import triage as triage_service
 from app.register.models import Action, Context
 from app.reports.models import Report, ReporterRole, ReportSource, ReportStatus
 from app.reports.schemas import ReportCreate
+from app.taxonomy import service as taxonomy
 
 # Easy to read aloud and to copy from a screen: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
 RECEIPT_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
@@ -93,6 +94,12 @@ def submit_report(
             raise ReportInputError("me_too_context_id", "unknown_context")
         reported_context_id = context.id
 
+    # The area's own co-designed categories for this kind; the version is kept with the report so
+    # it is always read in the words it was answered with.
+    offered = taxonomy.allowed_category_codes(session, area, data.kind)
+    categories = [code for code in data.categories if code in offered]
+    taxonomy_version_id = taxonomy.current_version_id(session, area.id)
+
     school_names = areas.school_names(session, area.id)
     place_names = areas.place_names(session, area.id)
     suggestions: list[dict[str, object]] = []
@@ -132,7 +139,8 @@ def submit_report(
         h3_cell=h3_cell,
         time_bands=",".join(data.time_bands),
         days=",".join(data.days),
-        categories=",".join(data.categories),
+        categories=",".join(categories)[:300],
+        taxonomy_version_id=taxonomy_version_id,
         feeling=data.feeling,
         description=data.description,
         what_would_help=data.what_would_help or None,

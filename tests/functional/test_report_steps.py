@@ -193,3 +193,26 @@ def test_switching_language_mid_report_keeps_every_answer(client: TestClient, se
     assert "Dark and empty." in response.text and 'value="behind the shops"' in response.text
     assert response.cookies.get("sm_lang") == "cy"
     assert 'value="language:en"' in response.text  # and back again the same way
+
+
+def test_the_form_asks_in_the_areas_co_designed_words(client: TestClient, session: Session) -> None:
+    from app.taxonomy import service as taxonomy
+
+    area = make_area(session)
+    version = taxonomy.save_version(
+        session, area, actor_id=None, kind="safe", locale="en",
+        labels={"question:where": "Where is your safe place?"}, hidden={"friends"}, added=["Youth club is open"],
+    )
+    session.commit()
+    base = _start(client)
+    step, page = _post(client, base, "kind", kind="safe")
+    assert step == "where" and "Where is your safe place?" in page.text
+    answers = {"kind": "safe", "location_text": "the youth club", "description": "Warm and friendly."}
+    step, page = _post(client, base, "when", **answers)
+    assert step == "what"
+    assert "Youth club is open" in page.text and "My friends are there" not in page.text
+    step, _page = _post(client, base, "check", go="send", categories=["area_youth_club_is_open", "friends"], **answers)
+    assert step == "sent"
+    report = session.exec(select(Report)).one()
+    assert report.categories == "area_youth_club_is_open"  # a hidden category is no longer offered
+    assert report.taxonomy_version_id == version.id
