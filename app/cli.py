@@ -41,6 +41,7 @@ def _settings():  # type: ignore[no-untyped-def]
 
 @contextmanager
 def _database() -> Iterator[Database]:
+    import app.models  # noqa: F401  (every table on the metadata, so foreign keys resolve)
     from app.core.db import Database
 
     database = Database(_settings())
@@ -90,10 +91,14 @@ def demo(
         result = load_demo(db, reports=reports, seed=seed, echo=typer.echo)
     if result.created_staff:
         typer.echo("")
-        typer.echo("Demo staff accounts (passwords are shown this once; keep them somewhere safe):")
+        typer.echo("Demo staff accounts (passwords and sign-in code keys are shown this once; keep them somewhere safe):")
         for email, roles, password in result.created_staff:
             typer.echo(f"  {email:32} {password}   ({roles})")
-        typer.echo("Sign in at /staff/sign-in. Lost one? safetymap users set-password EMAIL")
+            if email in result.totp_secrets:
+                typer.echo(f"  {'':32} code key: {result.totp_secrets[email]}")
+        typer.echo("Sign in at /staff/sign-in. After the password, enter the six-digit code from an authenticator app")
+        typer.echo("where you added the account's code key (a time-based key). Lost one? safetymap users set-password EMAIL;")
+        typer.echo("safetymap users reset-code EMAIL lets that person set up a new code at their next sign-in.")
 
 
 @users_app.command("create")
@@ -261,6 +266,70 @@ def triage(
     if errors:
         typer.echo(json.dumps({"errors": errors}), err=True)
         raise typer.Exit(1)
+
+
+@users_app.command("reset-code")
+def users_reset_code(email: Annotated[str, typer.Argument(help="The staff account's email.")]) -> None:
+    """Make someone set up a new sign-in code (TOTP) at their next sign-in, e.g. after losing a phone."""
+    from sqlmodel import select
+
+    from app.accounts.models import User
+    from app.accounts.service import normalise_email, reset_second_factor
+
+    with _database() as db, db.transaction() as session:
+        user = session.exec(select(User).where(User.email == normalise_email(email))).first()
+        if user is None:
+            typer.echo("Error: no staff account with that email.", err=True)
+            raise typer.Exit(2)
+        reset_second_factor(session, user)
+    typer.echo("Done. They will set up a new code the next time they sign in with their password.")
+
+
+sso_app = typer.Typer(help="Signing in with an organisation's account (OpenID Connect).", no_args_is_help=True)
+app.add_typer(sso_app, name="sso")
+
+
+@sso_app.command("configure")
+def sso_configure(
+    area: Annotated[str, typer.Option(help="Area slug.")],
+    issuer: Annotated[str, typer.Option(help="The provider's issuer URL (https).")],
+    client_id: Annotated[str, typer.Option(help="Client ID the provider gave this service.")],
+    domain: Annotated[list[str], typer.Option(help="Email domain allowed to sign in (repeat for more).")],
+    group_role: Annotated[list[str], typer.Option(help="GROUP=ROLE[,ROLE]: roles a provider group gives (repeat).")],
+    client_secret_stdin: Annotated[bool, typer.Option("--client-secret-stdin", help="Read the client secret from standard input.")] = False,
+    groups_claim: Annotated[str, typer.Option(help="Claim that lists a person's groups.")] = "groups",
+    scopes: Annotated[str, typer.Option(help="Scopes to ask for, separated by spaces.")] = "openid email profile",
+    organisation_name: Annotated[str, typer.Option(help="Name on the sign-in button.")] = "",
+    disable: Annotated[bool, typer.Option("--disable", help="Keep the settings but turn sign-in with the organisation off.")] = False,
+) -> None:
+    """Set up or change an area's sign-in with an organisation's account."""
+    from pydantic import ValidationError
+    from sqlmodel import select
+
+    from app.accounts.schemas import OidcConfigInput, parse_role_mapping
+    from app.accounts.service import save_oidc_config
+    from app.areas.models import Area
+
+    secret = sys.stdin.readline().rstrip("\n") if client_secret_stdin else ""
+    try:
+        parsed = OidcConfigInput(
+            enabled=not disable, organisation_name=organisation_name, issuer=issuer, client_id=client_id,
+            client_secret=secret, scopes=scopes, allowed_domains=", ".join(domain), groups_claim=groups_claim,
+            role_mapping=parse_role_mapping("\n".join(group_role)),
+        )
+    except (ValidationError, ValueError) as exc:
+        fields = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]}) if isinstance(exc, ValidationError) else ["group-role"]
+        typer.echo(f"Error: check {', '.join(fields)} (issuer https://..., roles moderator, statutory, facilitator or admin).", err=True)
+        raise typer.Exit(2) from None
+    with _database() as db, db.transaction() as session:
+        found = session.exec(select(Area).where(Area.slug == area)).first()
+        if found is None:
+            typer.echo(f"Error: no area with slug {area!r}.", err=True)
+            raise typer.Exit(2)
+        save_oidc_config(session, found, parsed.model_dump(), actor_id=None)
+    settings = _settings()
+    typer.echo(f"Saved sign-in with an organisation for {area} ({'off' if disable else 'on'}).")
+    typer.echo(f"Register at the provider: redirect URI {settings.base_url}/staff/sign-in/oidc/callback, post-logout redirect URI {settings.base_url}/staff/sign-in")
 
 
 def main() -> None:

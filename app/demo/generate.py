@@ -18,6 +18,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from app.accounts.service import create_user
+from app.accounts.totp import new_secret as new_totp_secret
 from app.areas.models import Area, Place
 from app.audit import service as audit
 from app.core.db import Database
@@ -39,6 +40,8 @@ TIME_WEIGHTS = {"morning": 2, "afternoon": 4, "evening": 6, "night": 3, "all_the
 class DemoResult:
     area_id: int
     created_staff: list[tuple[str, str, str]] = field(default_factory=list)
+    # Each demo account's TOTP secret (already set up), so a newcomer can add it to an authenticator app.
+    totp_secrets: dict[str, str] = field(default_factory=dict)
     reports: int = 0
 
 
@@ -58,17 +61,30 @@ def load_demo(db: Database, *, reports: int = 400, seed: int = 7, echo: Callable
         session.add_all(places)
         created = []
         staff_users = []
+        totp_secrets: dict[str, str] = {}
         for email, name, organisation, roles in town.STAFF:
             password = secrets.token_urlsafe(12)
             staff_users.append(create_user(session, email=email, display_name=name, password=password, area=area, roles=roles, organisation=organisation))
             created.append((email, ", ".join(roles), password))
+            staff_users[-1].totp_secret = totp_secrets[email] = new_totp_secret()
+            staff_users[-1].totp_confirmed_at = utcnow()
         session.flush()
         contexts = _contexts(session, area, places, rng, staff_users[1].id)
-        result = DemoResult(area_id=area.id, created_staff=created)
-        result.reports = _reports(session, area, places, contexts, rng, reports)
+        result = DemoResult(area_id=area.id, created_staff=created, totp_secrets=totp_secrets)
+        # The demo workshop's entries are reports too, and count towards --reports.
+        from app.workshops.demo import ENTRIES as WORKSHOP_ENTRIES
+
+        with_workshop = reports >= len(WORKSHOP_ENTRIES)
+        result.reports = _reports(session, area, places, contexts, rng, reports - len(WORKSHOP_ENTRIES) if with_workshop else reports)
         _actions(session, area, contexts, rng, staff_users[1].id)
         _alerts(session, area)
         audit.record(session, "demo.loaded", area_id=area.id, reports=result.reports)
+    if with_workshop:
+        from app.workshops.demo import load_demo_workshop
+
+        with db.session(write=True) as session:
+            load_demo_workshop(session, result.area_id)
+        result.reports += len(WORKSHOP_ENTRIES)
     echo(f"Loaded the fictional town of {town.AREA['name']} with {result.reports} reports.")
     return result
 
@@ -85,6 +101,8 @@ def _contexts(session: Session, area: Area, places: list[Place], rng: random.Ran
         context = Context(
             area_id=area.id, name=name, kind=kind, place_id=place.id if place else None, h3_cell=cell,  # type: ignore[arg-type]
             status=statuses[status_index], flagged_for_panel=statuses[status_index] == ContextStatus.ON_PANEL_AGENDA,
+            flagged_at=now - timedelta(days=30) if statuses[status_index] == ContextStatus.ON_PANEL_AGENDA else None,
+            neighbourhood=town.NEIGHBOURHOODS.get(name, ""),
             strengths="Young people name trusted adults nearby." if rng.random() < 0.5 else "",
             guardianship="Shop staff and bus drivers look out for young people." if rng.random() < 0.5 else "",
             environment="Poor lighting after dark." if rng.random() < 0.5 else "",

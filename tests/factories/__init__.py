@@ -7,14 +7,18 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.accounts.models import User
+from app.accounts.models import AreaOidcConfig, User
 from app.accounts.service import create_user
 from app.areas.models import Area, Place
+from app.core.types import utcnow
 from app.reports import service as reports
 from app.reports.models import Report
 from app.reports.schemas import ReportCreate
 
 PASSWORD = "correct horse battery staple"
+# Every factory-made staff member has this TOTP secret, already confirmed; tests.support.sign_in
+# computes the current code from it. Pass totp_secret=None for someone who has not set one up.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _counter = itertools.count(1)
 
 
@@ -40,7 +44,10 @@ def make_place(session: Session, area: Area, name: str = "Victoria Park", kind: 
     return place
 
 
-def make_staff(session: Session, area: Area, *roles: str, email: str | None = None, password: str = PASSWORD) -> User:
+def make_staff(
+    session: Session, area: Area, *roles: str, email: str | None = None, password: str = PASSWORD,
+    totp_secret: str | None = TOTP_SECRET,
+) -> User:
     user = create_user(
         session,
         email=email or f"staff{next(_counter)}@{area.slug}.example",
@@ -50,8 +57,33 @@ def make_staff(session: Session, area: Area, *roles: str, email: str | None = No
         roles=list(roles),
         organisation="Test Org",
     )
+    if totp_secret:
+        user.totp_secret = totp_secret
+        user.totp_confirmed_at = utcnow()
     session.commit()
     return user
+
+
+def make_oidc_config(
+    session: Session, area: Area, *, issuer: str, client_id: str, client_secret: str, **overrides: Any
+) -> AreaOidcConfig:
+    """Single sign-on for the area, as an admin would set it up for the council's directory."""
+    assert area.id is not None
+    values: dict[str, Any] = {
+        "area_id": area.id,
+        "organisation_name": "Brackenford Council",
+        "issuer": issuer,
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "scopes": "openid email profile groups",
+        "allowed_domains": "brackenford-council.example",
+        "groups_claim": "groups",
+        "role_mapping": {"efh-panel": ["statutory"], "youth-work-leads": ["moderator"]},
+    } | overrides
+    config = AreaOidcConfig(**values)
+    session.add(config)
+    session.commit()
+    return config
 
 
 def report_data(**overrides: Any) -> ReportCreate:
@@ -68,3 +100,46 @@ def report_data(**overrides: Any) -> ReportCreate:
 
 def make_report(session: Session, area: Area, **overrides: Any) -> Report:
     return reports.submit_report(session, area, report_data(**overrides), language="en").report
+
+
+def make_workshop(session: Session, area: Area, staff: User, **overrides: Any) -> Any:
+    """A workshop as a facilitator would start it (through the real service, so it has a join code)."""
+    from datetime import date
+
+    from app.accounts.service import StaffIdentity
+    from app.workshops import service as workshops
+    from app.workshops.schemas import WorkshopCreate
+
+    values: dict[str, Any] = {"title": "Youth club safety mapping", "held_on": date(2026, 11, 25), "votes_per_person": 3} | overrides
+    code_hours = values.pop("code_hours", 12)
+    identity = StaffIdentity(user=staff, area=area, roles=frozenset({"facilitator"}), session_id=0)
+    return workshops.create_workshop(session, area, identity, WorkshopCreate.model_validate(values), code_hours=code_hours)
+
+
+
+def make_context(session: Session, area: Area, name: str = "Canal Walk", **overrides: Any) -> Any:
+    """A register context in `area` (a place by default, at Victoria Park's cell)."""
+    from app.register.models import Context
+
+    assert area.id is not None
+    values: dict[str, Any] = {"area_id": area.id, "name": name, "kind": "place", "h3_cell": "88195c00b7fffff"} | overrides
+    context = Context(**values)
+    session.add(context)
+    session.commit()
+    return context
+
+
+def make_published(session: Session, area: Area, context: Any, **overrides: Any) -> Report:
+    """A report that a moderator has published into `context`, its public text the same as its words."""
+    created_at = overrides.pop("created_at", None)
+    report = make_report(session, area, **overrides)
+    report.status = "published"
+    report.public_description = report.description
+    report.context_id = context.id
+    report.moderated_at = utcnow()
+    if created_at is not None:
+        report.created_at = created_at
+    context.updated_at = utcnow()
+    session.add_all([report, context])
+    session.commit()
+    return report
