@@ -32,12 +32,7 @@ class MapCell:
 
     @property
     def balance(self) -> str:
-        """mostly-safe, mixed or mostly-unsafe: shown as a pattern and in words, not by colour alone."""
-        if self.safe >= 2 * self.unsafe:
-            return "mostly-safe"
-        if self.unsafe >= 2 * self.safe:
-            return "mostly-unsafe"
-        return "mixed"
+        return balance_of(self.safe, self.unsafe)
 
 
 @dataclass(frozen=True)
@@ -47,6 +42,15 @@ class PublicMap:
     width: int
     height: int
     themes: list[tuple[str, int]]
+
+
+def balance_of(safe: int, unsafe: int) -> str:
+    """mostly-safe, mixed or mostly-unsafe: shown as a pattern and in words, not by colour alone."""
+    if safe >= 2 * unsafe:
+        return "mostly-safe"
+    if unsafe >= 2 * safe:
+        return "mostly-unsafe"
+    return "mixed"
 
 
 def _projector(area: Area) -> tuple[int, float, Callable[[float, float], tuple[float, float]]]:

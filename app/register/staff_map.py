@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from app.areas.models import Area
 from app.register.models import Context
-from app.register.public_map import _projector
+from app.register.public_map import _projector, balance_of
 from app.register.service import EMPTY_AGGREGATES, aggregates_for
 from app.reports.models import ReportKind
 
@@ -44,11 +44,7 @@ class MapCell:
 
     @property
     def balance(self) -> str:
-        if self.safe >= 2 * self.unsafe:
-            return "mostly-safe"
-        if self.unsafe >= 2 * self.safe:
-            return "mostly-unsafe"
-        return "mixed"
+        return balance_of(self.safe, self.unsafe)
 
 
 @dataclass(frozen=True)
