@@ -36,6 +36,8 @@ def _free_port() -> int:
 @pytest.fixture
 def live_server(web_app: FastAPI) -> Iterator[str]:
     port = _free_port()
+    # BASE_URL is this server's own address, so links in emails and single sign-on come back here.
+    web_app.state.settings = web_app.state.settings.model_copy(update={"base_url": f"http://127.0.0.1:{port}"})
     server = uvicorn.Server(uvicorn.Config(web_app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

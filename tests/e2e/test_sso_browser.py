@@ -20,7 +20,8 @@ from sqlmodel import Session, select
 from app.accounts.models import User
 from app.audit.models import AuditEvent
 from app.core.config import Settings
-from tests.factories import PASSWORD, make_area, make_oidc_config, make_staff
+from tests.e2e.sso_steps import set_up_sso, sign_in_at_provider
+from tests.factories import PASSWORD, make_area, make_staff
 from tests.oidc.fixtures import OidcProvider
 from tests.support import totp_code
 
@@ -80,23 +81,10 @@ def _accessible(page: Any, screen: str) -> None:
     assert problems == []
 
 
-def _set_up_sso(session: Session, provider: OidcProvider, base: str) -> None:
-    area = make_area(session)
-    client = provider.register_client(redirect_uris=[f"{base}/staff/sign-in/oidc/callback"], post_logout_redirect_uris=[f"{base}/staff/sign-in"])
-    make_oidc_config(session, area, issuer=provider.issuer, client_id=client.client_id, client_secret=client.client_secret)
-
-
-def _sign_in_at_provider(page: Any, login: str) -> None:
-    page.locator("input[name=login]").fill(login)
-    page.locator("input[name=password]").fill("any password")
-    page.get_by_role("button", name="Sign-in").click()
-    page.get_by_role("button", name="Continue").click()
-
-
 def test_statutory_user_signs_in_with_their_organisation_and_lands_on_the_register(
     desk: Any, server: str, session: Session, oidc_provider: OidcProvider, artifacts: Path
 ) -> None:
-    _set_up_sso(session, oidc_provider, server)
+    set_up_sso(session, oidc_provider, server)
     page = desk.new_page()
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and msg.location.get("url", "").startswith(server) else None)
@@ -105,7 +93,7 @@ def test_statutory_user_signs_in_with_their_organisation_and_lands_on_the_regist
     _accessible(page, "sign-in with organisation")
     page.get_by_role("button", name=re.compile("Sign in with your organisation")).click()
     page.wait_for_url(f"{oidc_provider.issuer}/**")
-    _sign_in_at_provider(page, "sam")
+    sign_in_at_provider(page, "sam")
     page.wait_for_url(f"{server}/staff/register")
     page.get_by_role("link", name="Register").wait_for()
     assert page.get_by_text("Sam Okafor").is_visible()
@@ -124,12 +112,12 @@ def test_statutory_user_signs_in_with_their_organisation_and_lands_on_the_regist
 
 
 def test_someone_whose_groups_give_no_role_is_told_plainly(desk: Any, server: str, session: Session, oidc_provider: OidcProvider) -> None:
-    _set_up_sso(session, oidc_provider, server)
+    set_up_sso(session, oidc_provider, server)
     page = desk.new_page()
     page.goto(f"{server}/staff/sign-in")
     page.get_by_role("button", name=re.compile("Sign in with your organisation")).click()
     page.wait_for_url(f"{oidc_provider.issuer}/**")
-    _sign_in_at_provider(page, "nora")
+    sign_in_at_provider(page, "nora")
     page.get_by_role("heading", name="We could not sign you in").wait_for()
     assert "none of your groups gives you a role" in page.content()
     _accessible(page, "refused")
