@@ -4,7 +4,7 @@ Existing staff have no TOTP secret yet, so each is asked to set one up at their 
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-25 09:00:00
+Create Date: 2026-11-24 09:00:00
 """
 
 from collections.abc import Sequence

@@ -6,7 +6,7 @@ report was answered with).
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-11-25 12:00:00
+Create Date: 2026-11-24 12:00:00
 """
 
 from collections.abc import Sequence
