@@ -85,7 +85,9 @@ def stacked_columns(labels: Sequence[str], series: dict[str, Sequence[int]], *, 
             base -= h
             bars.append(Bar(round(x, 1), round(base, 1), round(slot * 0.7, 1), round(h, 1), value, name, label))
         ticks.append(Tick(round(left + i * slot + slot / 2, 1), height - 8, label))
-    grid = [(round(top + plot_h - plot_h * v / top_value, 1), v) for v in (0, top_value // 2, top_value)]
+    # A middle line only where it is a whole, round number (5 gets 0 and 5, not a lopsided 2).
+    values = (0, top_value // 2, top_value) if top_value % 2 == 0 else (0, top_value)
+    grid = [(round(top + plot_h - plot_h * v / top_value, 1), v) for v in values]
     return Chart(width, height, bars, ticks, top_value, grid)
 
 
