@@ -46,8 +46,9 @@ FIELD_STEP: dict[str, str] = {field: step for step in STEPS for field in STEP_FI
     "submission_token": "check",
     "form": "check",
 }
-# Stand-ins for questions not reached yet, so one model validates a partly answered report.
-_PLACEHOLDERS: dict[str, Any] = {"kind": ReportKind.UNSAFE, "description": "placeholder", "location_text": "placeholder"}
+# Valid answers standing in for required questions not reached yet, so the one model that judges a
+# whole report also judges a partly answered one; only errors from reached screens are reported.
+_NOT_ASKED_YET: dict[str, Any] = {"kind": ReportKind.UNSAFE, "description": "not asked yet", "location_text": "not asked yet"}
 NEARBY_RING = 1  # the chosen cell and its neighbours: a few streets either way
 ME_TOO_LIMIT = 5
 
@@ -75,7 +76,7 @@ def read_answers(form: Any) -> dict[str, Any]:
     return values
 
 
-def previous_step(step: str, values: dict[str, Any], has_me_too: bool) -> str:
+def previous_step(step: str, has_me_too: bool) -> str:
     index = STEPS.index(step)
     candidate = STEPS[max(index - 1, 0)]
     if candidate == "me_too" and not has_me_too:
@@ -95,7 +96,7 @@ def validate_upto(values: dict[str, Any], step: str) -> dict[str, str]:
     """Errors for the questions on `step` and every screen before it; later ones are not judged yet."""
     reached = set(STEPS[: STEPS.index(step) + 1])
     data = {k: v for k, v in values.items() if k != "place_query"}
-    for field, stand_in in _PLACEHOLDERS.items():
+    for field, stand_in in _NOT_ASKED_YET.items():
         if FIELD_STEP[field] not in reached:
             data[field] = stand_in
     if "where" not in reached:
@@ -186,10 +187,9 @@ def nearby_contexts(session: Session, area: Area, values: dict[str, Any]) -> Seq
     return sorted(candidates, key=closeness)[:ME_TOO_LIMIT]
 
 
-def me_too_choice(session: Session, area: Area, values: dict[str, Any]) -> int | None:
+def me_too_choice(values: dict[str, Any], offered: Sequence[Context]) -> int | None:
     """The context the reporter said "me too" to, if it is really one we offered them."""
     raw = str(values.get("me_too_context_id", ""))
     if not raw.isdigit():
         return None
-    offered = {c.id for c in nearby_contexts(session, area, values)}
-    return int(raw) if int(raw) in offered else None
+    return int(raw) if int(raw) in {c.id for c in offered} else None

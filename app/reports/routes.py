@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from app.core.i18n import gettext as _
 from app.core.security import CSRFError, check_csrf, csrf_exempt
 from app.core.templating import render
 from app.core.web import PublicArea, SessionDep, SettingsDep, client_address, use_locale
+from app.register.models import Context
 from app.reports import flow, service
 from app.reports.models import ReportKind
 from app.reports.schemas import ReportCreate, error_messages
@@ -41,7 +43,8 @@ log = logging.getLogger("safetymap.reports")
 
 
 def _step_context(
-    session: Session, area: Area, step: str, values: dict[str, Any], errors: dict[str, str], notice: str = ""
+    session: Session, area: Area, step: str, values: dict[str, Any], errors: dict[str, str], notice: str = "",
+    nearby: Sequence[Context] = (),
 ) -> dict[str, Any]:
     assert area.id is not None
     kind = values.get("kind") or ""
@@ -50,11 +53,19 @@ def _step_context(
     if str(values.get("place_id", "")).isdigit():
         chosen_place = areas.get_place(session, area.id, int(values["place_id"]))
     # The area's co-designed words: its categories and question wording, in the reader's language.
+    # One version lookup for the whole screen, then one read of the words per kind.
     locale = i18n.get_locale()
-    kind_labels = {code: taxonomy.question_wording(session, area, code, locale, "kind_label") for code in KIND_LABELS}
-    kind_hints = {code: taxonomy.question_wording(session, area, code, locale, "kind_hint") for code in KIND_LABELS}
+    version_id = taxonomy.current_version_id(session, area.id)
     asked_kind = kind if kind in KIND_LABELS else ReportKind.UNSAFE
-    questions = {name: taxonomy.question_wording(session, area, asked_kind, locale, name) for name in FORM_QUESTIONS}
+    wordings = {
+        code: taxonomy.question_wordings(
+            session, area, code, locale, ("kind_label", "kind_hint", *(FORM_QUESTIONS if code == asked_kind else ())), version_id=version_id
+        )
+        for code in KIND_LABELS
+    }
+    kind_labels = {code: words["kind_label"] for code, words in wordings.items()}
+    kind_hints = {code: words["kind_hint"] for code, words in wordings.items()}
+    questions = {name: wordings[asked_kind][name] for name in FORM_QUESTIONS}
     return {
         "step": step,
         "questions": questions,
@@ -67,11 +78,11 @@ def _step_context(
         "place_results": areas.search_places(session, area.id, query) if query else [],
         "place_query": query,
         "chosen_place": chosen_place,
-        "me_too": flow.nearby_contexts(session, area, values) if step in {"me_too", "check"} else [],
+        "me_too": nearby if step in {"me_too", "check"} else [],
         "kinds": kind_labels,
         "kind_hints": kind_hints,
         "kind_label": kind_labels.get(kind, ""),
-        "categories": dict(taxonomy.current_categories(session, area, kind, locale)) if kind in KIND_LABELS else {},
+        "categories": dict(taxonomy.current_categories(session, area, kind, locale, version_id=version_id)) if kind in KIND_LABELS else {},
         "time_bands": TIME_BANDS,
         "days": DAYS,
         "feelings": FEELINGS,
@@ -86,11 +97,12 @@ def _step_context(
 def _show_step(
     request: Request, session: Session, area: Area, step: str, values: dict[str, Any],
     errors: dict[str, str] | None = None, notice: str = "", status: int = 200, *, slow_down: bool = False,
+    nearby: Sequence[Context] = (),
 ) -> Response:
     if area.tile_url:
         # Every step, not only "where": htmx swaps steps into the document whose CSP came first.
         request.state.tile_origin = _origin(area.tile_url)
-    context = _step_context(session, area, step, values, errors or {}, notice) | {"slow_down": slow_down}
+    context = _step_context(session, area, step, values, errors or {}, notice, nearby) | {"slow_down": slow_down}
     return render(request, "reports/form.html", context, status_code=status)
 
 
@@ -118,27 +130,29 @@ async def report_step(request: Request, area: PublicArea, session: SessionDep, s
     if step not in flow.STEPS:
         step = "kind"
     go = str(form.get("go", "send" if "step" not in form else "next"))
+    # Published contexts near the chosen place: asked for once, used by the step order and the screens.
+    nearby = flow.nearby_contexts(session, area, values)
 
     try:
         await check_csrf(request)
     except CSRFError:
         notice = _("This page was open for a while, so we need you to press the button once more. Your answers are still here.")
-        return _show_step(request, session, area, step, values, notice=notice, status=400)
+        return _show_step(request, session, area, step, values, notice=notice, status=400, nearby=nearby)
     if form.get(HONEYPOT_FIELD):
-        return _show_step(request, session, area, step, values, {HONEYPOT_FIELD: _("Please leave this box empty.")}, status=422)
+        return _show_step(request, session, area, step, values, {HONEYPOT_FIELD: _("Please leave this box empty.")}, status=422, nearby=nearby)
 
-    has_me_too = bool(flow.nearby_contexts(session, area, values))
+    has_me_too = bool(nearby)
     if go == "back":
-        return _show_step(request, session, area, flow.previous_step(step, values, has_me_too), values)
+        return _show_step(request, session, area, flow.previous_step(step, has_me_too), values, nearby=nearby)
     if go.startswith("change:") and go[7:] in flow.STEPS:
-        return _show_step(request, session, area, go[7:], values)
+        return _show_step(request, session, area, go[7:], values, nearby=nearby)
     if go.startswith("language:"):
         # Switching language mid-report keeps every answer: same screen, new words, choice remembered.
         code = go.partition(":")[2]
         if code in area.locale_list:
             i18n.set_locale(code)
             request.state.locale = code
-        response = _show_step(request, session, area, step, values)
+        response = _show_step(request, session, area, step, values, nearby=nearby)
         if code in area.locale_list:
             response.set_cookie("sm_lang", code, httponly=True, samesite="lax", secure=settings.secure_cookies, path="/")
         return response
@@ -153,34 +167,36 @@ async def report_step(request: Request, area: PublicArea, session: SessionDep, s
     if not errors and flow.STEPS.index(step) >= flow.STEPS.index("where"):
         errors = flow.check_where(session, area, values)
     if errors:
-        return _show_step(request, session, area, flow.first_step_with_errors(errors), values, errors, status=422)
+        return _show_step(request, session, area, flow.first_step_with_errors(errors), values, errors, status=422, nearby=nearby)
     if go != "send":
-        return _show_step(request, session, area, flow.next_step(step, has_me_too), values)
-    return _send(request, session, area, settings, values)
+        return _show_step(request, session, area, flow.next_step(step, has_me_too), values, nearby=nearby)
+    return _send(request, session, area, settings, values, nearby)
 
 
-def _send(request: Request, session: Session, area: Area, settings: Any, values: dict[str, Any]) -> Response:
+def _send(
+    request: Request, session: Session, area: Area, settings: Any, values: dict[str, Any], nearby: Sequence[Context]
+) -> Response:
     limiter = request.app.state.rate_limiter
     if not limiter.hit("report", client_address(request, settings), limit=settings.report_rate_limit, window_seconds=3600):
         notice = _("You have sent a lot of reports in a short time. Please wait a little and press send again: your answers are still here.")
-        return _show_step(request, session, area, "check", values, notice=notice, status=429, slow_down=True)
-    data = values | {"me_too_context_id": flow.me_too_choice(session, area, values)}
+        return _show_step(request, session, area, "check", values, notice=notice, status=429, slow_down=True, nearby=nearby)
+    data = values | {"me_too_context_id": flow.me_too_choice(values, nearby)}
     try:
         report = ReportCreate.model_validate({k: v for k, v in data.items() if k != "place_query"})
     except ValidationError as exc:
         errors = error_messages(exc)
-        return _show_step(request, session, area, flow.first_step_with_errors(errors), values, errors, status=422)
+        return _show_step(request, session, area, flow.first_step_with_errors(errors), values, errors, status=422, nearby=nearby)
     try:
         submitted = service.submit_report(session, area, report, language=request.state.locale)
     except service.ReportInputError:
         errors = flow.check_where(session, area, values) or {"where": _("Please choose a place from the list, or describe it in words.")}
-        return _show_step(request, session, area, "where", values, errors, status=422)
+        return _show_step(request, session, area, "where", values, errors, status=422, nearby=nearby)
     except SQLAlchemyError as exc:
         # Our fault, not theirs: keep every answer on screen and say so plainly.
         session.rollback()
         log.error("report could not be stored: %s", type(exc).__name__)
         notice = _("Sorry, we could not save this just now. Nothing is lost: your answers are still here. Please press send again in a minute.")
-        return _show_step(request, session, area, "check", values, notice=notice, status=503)
+        return _show_step(request, session, area, "check", values, notice=notice, status=503, nearby=nearby)
     return render(request, "reports/sent.html", {"report": submitted.report})
 
 

@@ -134,13 +134,21 @@ def question_wording(
     session: Session, area: Area, kind: str, locale: str, question: str, *, version_id: int | None = None
 ) -> str:
     """The words of one question on the form ("where", "what", "kind_label", ... see QUESTION_KEYS)."""
-    if question not in QUESTION_KEYS:
+    return question_wordings(session, area, kind, locale, (question,), version_id=version_id)[question]
+
+
+def question_wordings(
+    session: Session, area: Area, kind: str, locale: str, questions: Iterable[str], *, version_id: int | None = None
+) -> dict[str, str]:
+    """Several questions' words for one kind, from one read of the area's version and labels."""
+    names = list(questions)
+    if any(name not in QUESTION_KEYS for name in names):
         raise TaxonomyError("unknown_question")
     chosen = _version_id(session, area, version_id)
-    key = question_key(question)
     if chosen is None:
-        return default_label(kind, key, locale)
-    return _label(_labels(session, chosen, kind), kind, key, locale)
+        return {name: default_label(kind, question_key(name), locale) for name in names}
+    labels = _labels(session, chosen, kind)
+    return {name: _label(labels, kind, question_key(name), locale) for name in names}
 
 
 def category_labels_for(session: Session, report: Report, locale: str) -> list[str]:
