@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import time
 
 import pyotp
@@ -85,3 +86,10 @@ def receipt_from(html: str) -> str:
     match = RECEIPT.search(html)
     assert match, "no receipt code on the page"
     return match.group(1)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now, for a test server or a peer."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +16,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi import FastAPI
+
+from tests.support import free_port
 
 CHROMIUM = os.environ.get("SAFETYMAP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,15 +28,9 @@ PHONE = {"width": 390, "height": 844}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(web_app: FastAPI) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     # BASE_URL is this server's own address, so links in emails and single sign-on come back here.
     web_app.state.settings = web_app.state.settings.model_copy(update={"base_url": f"http://127.0.0.1:{port}"})
     server = uvicorn.Server(uvicorn.Config(web_app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))

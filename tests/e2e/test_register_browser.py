@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
+from tests.e2e.axe import axe_violations
 from tests.e2e.sso_steps import set_up_sso, sign_in_at_provider
 from tests.factories import PASSWORD, make_context, make_published, make_staff
 from tests.oidc.fixtures import OidcProvider
@@ -21,8 +22,6 @@ from tests.support import totp_code
 
 pytestmark = pytest.mark.e2e
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -37,10 +36,7 @@ def _sign_in(page: Any, base: str, email: str, next_path: str) -> None:
 
 
 def _axe(page: Any, screen: str, problems: list[str]) -> None:
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
-    result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", AXE_TAGS)
-    for violation in result["violations"]:
+    for violation in axe_violations(page):
         targets = [" ".join(node["target"]) for node in violation["nodes"][:3]]
         problems.append(f"{screen}: {violation['id']} ({violation['impact']}) at {targets}")
 

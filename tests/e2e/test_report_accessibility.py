@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,16 +36,15 @@ from app.moderation import service as moderation
 from app.register import service as register
 from app.register.models import Context
 from app.reports.models import Report
+from tests.e2e.axe import axe_violations
 from tests.e2e.report_steps import KIND_BUTTONS, RECEIPT, on_step
 from tests.factories import make_area, make_place, make_report, make_staff
 
 pytestmark = pytest.mark.e2e
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 360, "height": 740}
 NARROW = {"width": 320, "height": 740}
 ZOOMED = {"width": 640, "height": 400, "deviceScaleFactor": 2, "mobile": False}  # 1280x800 at 200%
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 SCRIPT_TAG = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
 DISCLOSURE = "He said he will hurt me if I tell anyone. I'm scared to go home tonight."
 
@@ -171,12 +169,7 @@ class ScreenChecker:
 
     def _axe(self, screen: str) -> None:
         page = self.page if self.js else self._mirror()
-        if not page.evaluate("typeof window.axe !== 'undefined'"):
-            page.add_script_tag(path=str(AXE))
-        result = page.evaluate(
-            "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", AXE_TAGS
-        )
-        for violation in result["violations"]:
+        for violation in axe_violations(page):
             targets = "; ".join(json.dumps(node["target"]) for node in violation["nodes"][:3])
             self.problems.append(f"{screen}: axe {violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
 

@@ -5,21 +5,16 @@ is checked with axe-core."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from sqlmodel import Session, select
 
 from app.accounts.models import User
 from app.audit.models import AuditEvent
-from app.core.config import Settings
+from tests.e2e.axe import axe_violations
 from tests.e2e.sso_steps import set_up_sso, sign_in_at_provider
 from tests.factories import PASSWORD, make_area, make_staff
 from tests.oidc.fixtures import OidcProvider
@@ -27,41 +22,7 @@ from tests.support import totp_code
 
 pytestmark = pytest.mark.e2e
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 DESK = {"width": 1280, "height": 900}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def port() -> int:
-    return _free_port()
-
-
-@pytest.fixture
-def settings(settings: Settings, port: int) -> Settings:
-    # The provider sends the browser back to BASE_URL, so it must be the address the browser uses.
-    return settings.model_copy(update={"base_url": f"http://127.0.0.1:{port}"})
-
-
-@pytest.fixture
-def server(web_app: FastAPI, settings: Settings, port: int) -> Iterator[str]:
-    instance = uvicorn.Server(uvicorn.Config(web_app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not instance.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("test server did not start")
-        time.sleep(0.05)
-    yield settings.base_url
-    instance.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture
@@ -73,28 +34,24 @@ def desk(browser: Any) -> Iterator[Any]:
 
 
 def _accessible(page: Any, screen: str) -> None:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", AXE_TAGS
-    )
-    problems = [f"{screen}: {v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:3]]}" for v in result["violations"]]
+    problems = [f"{screen}: {v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:3]]}" for v in axe_violations(page)]
     assert problems == []
 
 
 def test_statutory_user_signs_in_with_their_organisation_and_lands_on_the_register(
-    desk: Any, server: str, session: Session, oidc_provider: OidcProvider, artifacts: Path
+    desk: Any, live_server: str, session: Session, oidc_provider: OidcProvider, artifacts: Path
 ) -> None:
-    set_up_sso(session, oidc_provider, server)
+    set_up_sso(session, oidc_provider, live_server)
     page = desk.new_page()
     errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and msg.location.get("url", "").startswith(server) else None)
-    page.goto(f"{server}/staff/register")
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and msg.location.get("url", "").startswith(live_server) else None)
+    page.goto(f"{live_server}/staff/register")
     assert "/staff/sign-in" in page.url
     _accessible(page, "sign-in with organisation")
     page.get_by_role("button", name=re.compile("Sign in with your organisation")).click()
     page.wait_for_url(f"{oidc_provider.issuer}/**")
     sign_in_at_provider(page, "sam")
-    page.wait_for_url(f"{server}/staff/register")
+    page.wait_for_url(f"{live_server}/staff/register")
     page.get_by_role("link", name="Register").wait_for()
     assert page.get_by_text("Sam Okafor").is_visible()
     page.screenshot(path=str(artifacts / "sso-register.png"), full_page=True)
@@ -105,16 +62,16 @@ def test_statutory_user_signs_in_with_their_organisation_and_lands_on_the_regist
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{oidc_provider.issuer}/**")
     page.get_by_role("button", name="Yes, sign me out").click()
-    page.wait_for_url(f"{server}/staff/sign-in")
-    page.goto(f"{server}/staff/register")
+    page.wait_for_url(f"{live_server}/staff/sign-in")
+    page.goto(f"{live_server}/staff/register")
     assert "/staff/sign-in" in page.url
     assert errors == [], errors
 
 
-def test_someone_whose_groups_give_no_role_is_told_plainly(desk: Any, server: str, session: Session, oidc_provider: OidcProvider) -> None:
-    set_up_sso(session, oidc_provider, server)
+def test_someone_whose_groups_give_no_role_is_told_plainly(desk: Any, live_server: str, session: Session, oidc_provider: OidcProvider) -> None:
+    set_up_sso(session, oidc_provider, live_server)
     page = desk.new_page()
-    page.goto(f"{server}/staff/sign-in")
+    page.goto(f"{live_server}/staff/sign-in")
     page.get_by_role("button", name=re.compile("Sign in with your organisation")).click()
     page.wait_for_url(f"{oidc_provider.issuer}/**")
     sign_in_at_provider(page, "nora")
@@ -124,11 +81,11 @@ def test_someone_whose_groups_give_no_role_is_told_plainly(desk: Any, server: st
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "auth.sign_in_refused")).one().detail["reason"] == "oidc_no_role"
 
 
-def test_a_new_admin_sets_up_their_code_then_reaches_the_sign_in_settings(desk: Any, server: str, session: Session) -> None:
+def test_a_new_admin_sets_up_their_code_then_reaches_the_sign_in_settings(desk: Any, live_server: str, session: Session) -> None:
     area = make_area(session)
     admin = make_staff(session, area, "admin", totp_secret=None)
     page = desk.new_page()
-    page.goto(f"{server}/staff/admin/sign-in")
+    page.goto(f"{live_server}/staff/admin/sign-in")
     page.get_by_label("Email").fill(admin.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()

@@ -15,23 +15,19 @@ from sqlmodel import Session, col, select
 
 from app.core.types import utcnow
 from app.workshops.models import WorkshopEntry, WorkshopParticipant, WorkshopVote
+from tests.e2e.axe import AXE, axe_violations
 from tests.e2e.conftest import PHONE
 from tests.factories import PASSWORD, make_area, make_place, make_staff, make_workshop
 from tests.support import totp_code
 
 pytestmark = pytest.mark.e2e
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 
-def axe_violations(page: Any, base: str) -> list[str]:
-    """Run axe-core in the page, loaded from the page's own origin so the CSP stays as it is."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(url=f"{base}/__axe.js")
-        page.wait_for_function("typeof window.axe !== 'undefined'")
-    result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", AXE_TAGS)
-    return [f"{page.url}: {v['id']}: {v['help']} at {json.dumps([n['target'] for n in v['nodes'][:3]])}" for v in result["violations"]]
+def page_axe_violations(page: Any, base: str) -> list[str]:
+    """axe-core loaded from the page's own origin (see serve_axe), so the page's CSP stays as it is."""
+    violations = axe_violations(page, load=lambda p: p.add_script_tag(url=f"{base}/__axe.js"))
+    return [f"{page.url}: {v['id']}: {v['help']} at {json.dumps([n['target'] for n in v['nodes'][:3]])}" for v in violations]
 
 
 def serve_axe(context: Any) -> None:
@@ -82,7 +78,7 @@ def test_a_workshop_from_phones_to_the_wall(browser: Any, live_server: str, sess
     wall.on("console", lambda m: errors.append(f"wall: {m.text}") if m.type == "error" else None)
     wall.goto(f"{live_server}/staff/workshops/{workshop.id}/wall")
     wall.locator("[data-join-code]").wait_for()
-    problems += axe_violations(console, live_server) + axe_violations(wall, live_server)
+    problems += page_axe_violations(console, live_server) + page_axe_violations(wall, live_server)
 
     # Three phones. The first mistypes the code, then tries last month's, then gets it right.
     phones = [browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True) for _ in range(3)]
@@ -96,13 +92,13 @@ def test_a_workshop_from_phones_to_the_wall(browser: Any, live_server: str, sess
     first.get_by_role("button", name="Join").click()
     first.get_by_text("We could not find a workshop with that code").wait_for()
     assert first.get_by_label("Workshop code").input_value() == "ZZZ 999"
-    problems += axe_violations(first, live_server)
+    problems += page_axe_violations(first, live_server)
     first.get_by_label("Workshop code").fill(old.join_code)
     first.get_by_role("button", name="Join").click()
     first.get_by_text("This workshop has finished").wait_for()
     for page in pages:
         join(page, live_server, workshop.join_code)
-    problems += axe_violations(first, live_server)
+    problems += page_axe_violations(first, live_server)
 
     words = ["The park gates are locked and we have to climb over.", "Nobody is around the bandstand at night.", "The lights by the pond are broken."]
     for page, text in zip(pages, words, strict=True):
@@ -111,7 +107,7 @@ def test_a_workshop_from_phones_to_the_wall(browser: Any, live_server: str, sess
     # The console shows each entry live; the facilitator checks each one onto the wall.
     for text in words:
         console.get_by_text(text).wait_for()
-    problems += axe_violations(console, live_server)
+    problems += page_axe_violations(console, live_server)
     for text in words:
         console.locator("li.waiting-card", has_text=text).get_by_role("button", name="Show on the wall").click()
         console.get_by_role("heading", name="Waiting for your check").wait_for()
@@ -140,7 +136,7 @@ def test_a_workshop_from_phones_to_the_wall(browser: Any, live_server: str, sess
         page.locator(".board__item", has_text=words[0]).get_by_role("button", name="Put a dot here").click()
         page.locator(".board__item", has_text=words[0]).get_by_role("button", name="Take my dot back").wait_for()
     wall.locator(f"#votes-{target.id}").filter(has_text="2").wait_for()
-    problems += axe_violations(pages[0], live_server)
+    problems += page_axe_violations(pages[0], live_server)
     # Tapping again is "take my dot back", never a second dot from the same person.
     pages[0].locator(".board__item", has_text=words[0]).get_by_role("button", name="Take my dot back").click()
     wall.locator(f"#votes-{target.id}").filter(has_text="1").wait_for()
@@ -160,13 +156,13 @@ def test_a_workshop_from_phones_to_the_wall(browser: Any, live_server: str, sess
     pages[1].get_by_role("button", name="Send to the facilitator").click()
     pages[1].get_by_text("Your workshop session has ended").wait_for()
     pages[1].get_by_text("The alley behind the shops is scary.").wait_for()
-    problems += axe_violations(pages[1], live_server)
+    problems += page_axe_violations(pages[1], live_server)
 
     console.get_by_role("button", name="Close voting").click()
     summary = desk.new_page()
     summary.goto(f"{live_server}/staff/workshops/{workshop.id}/summary")
     summary.get_by_role("heading", name="Priorities: the wall, most dots first").wait_for()
-    problems += axe_violations(summary, live_server)
+    problems += page_axe_violations(summary, live_server)
 
     for context in (*phones, desk):
         context.close()

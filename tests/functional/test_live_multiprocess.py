@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -27,7 +26,7 @@ from app.core.config import Settings
 from app.core.db import Database
 from tests.conftest import IN_CI, POSTGRES_ADMIN_URL, TEST_SECRET
 from tests.factories import make_area, make_staff, make_workshop
-from tests.support import csrf_from, sign_in
+from tests.support import csrf_from, free_port, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("SAFETYMAP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -64,12 +63,6 @@ def shared_redis() -> str:
     except redis.RedisError as exc:
         _unavailable(f"Redis is not reachable at {REDIS_URL}: {exc}")
     return REDIS_URL
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start(port: int, database_url: str, redis_url: str, data_dir: Path) -> subprocess.Popen[bytes]:
@@ -172,7 +165,7 @@ def test_an_entry_accepted_by_one_process_reaches_a_wall_on_the_other(shared_pos
     db.dispose()
     assert workshop_id is not None
 
-    port_a, port_b = _free_port(), _free_port()
+    port_a, port_b = free_port(), free_port()
     processes = [_start(port_a, shared_postgres, shared_redis, tmp_path / "a"), _start(port_b, shared_postgres, shared_redis, tmp_path / "b")]
     a, b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
     try:

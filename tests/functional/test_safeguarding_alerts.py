@@ -3,7 +3,6 @@ on loopback), with a link and never the words, until a moderator acknowledges it
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -25,7 +24,7 @@ from app.main import create_app
 from app.moderation import alerts
 from app.moderation.models import SafeguardingAlert
 from tests.factories import make_area, make_report, make_staff
-from tests.support import csrf_from, report_form, sign_in
+from tests.support import csrf_from, free_port, report_form, sign_in
 
 DISCLOSURE = "He said if I tell anyone he will hurt my little sister. I have to hold stuff for him at his flat."
 
@@ -41,16 +40,10 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
     handler = Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     yield handler, port
@@ -115,7 +108,7 @@ def test_unacknowledged_alert_is_sent_again_and_stops_once_acknowledged(settings
 def test_mail_server_down_keeps_the_alert_due_and_nothing_is_lost(settings: Settings, db: Database, session: Session) -> None:
     area = make_area(session)
     make_report(session, area, description=DISCLOSURE)
-    settings.smtp_host, settings.smtp_port = "127.0.0.1", _free_port()  # nothing listens there
+    settings.smtp_host, settings.smtp_port = "127.0.0.1", free_port()  # nothing listens there
     every = timedelta(minutes=30)
     assert alerts.run_due(db, SmtpMailer(settings), base_url="http://testserver", resend_after=every) == 0
     alert = session.exec(select(SafeguardingAlert)).one()
