@@ -7,10 +7,12 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.accounts.models import User
 from app.audit.models import AuditEvent
 from app.core.types import utcnow
 from app.reports.models import Report, ReportSource, ReportStatus
@@ -68,6 +70,20 @@ def fresh(session: Session, model: Any, row_id: Any) -> Any:
 
 def entry_of(session: Session, workshop: Workshop) -> list[WorkshopEntry]:
     return list(session.exec(select(WorkshopEntry).where(WorkshopEntry.workshop_id == workshop.id).order_by(WorkshopEntry.id)).all())  # type: ignore[arg-type]
+
+
+Room = tuple[User, Workshop, TestClient]
+
+
+@pytest.fixture
+def room(session: Session, web_app: FastAPI) -> Room:
+    """A running workshop, its facilitator, and one phone that has joined with the code."""
+    area = make_area(session)
+    facilitator = make_staff(session, area, "facilitator")
+    workshop = make_workshop(session, area, facilitator)
+    participant = phone(web_app)
+    join(participant, workshop.join_code)
+    return facilitator, workshop, participant
 
 
 def test_entry_from_a_phone_is_an_ordinary_report_from_the_workshop(client: TestClient, session: Session, web_app: FastAPI) -> None:
@@ -139,12 +155,8 @@ def test_an_ended_session_keeps_the_entry_and_gives_it_back_after_rejoining(clie
     assert ">The shelter has no light at night.</textarea>" in again.text
 
 
-def test_facilitator_check_puts_redacted_words_on_the_wall(client: TestClient, session: Session, web_app: FastAPI) -> None:
-    area = make_area(session)
-    facilitator = make_staff(session, area, "facilitator")
-    workshop = make_workshop(session, area, facilitator)
-    participant = phone(web_app)
-    join(participant, workshop.join_code)
+def test_facilitator_check_puts_redacted_words_on_the_wall(client: TestClient, session: Session, room: Room) -> None:
+    facilitator, workshop, participant = room
     send_entry(participant, description="Text me on 07700 900123 if you see them at the underpass.")
     entry = entry_of(session, workshop)[0]
 
@@ -164,12 +176,8 @@ def test_facilitator_check_puts_redacted_words_on_the_wall(client: TestClient, s
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "workshop.entry_checked")).first() is not None
 
 
-def test_kept_off_the_wall_still_goes_to_moderation(client: TestClient, session: Session, web_app: FastAPI) -> None:
-    area = make_area(session)
-    facilitator = make_staff(session, area, "facilitator")
-    workshop = make_workshop(session, area, facilitator)
-    participant = phone(web_app)
-    join(participant, workshop.join_code)
+def test_kept_off_the_wall_still_goes_to_moderation(client: TestClient, session: Session, room: Room) -> None:
+    facilitator, workshop, participant = room
     send_entry(participant)
     entry = entry_of(session, workshop)[0]
     sign_in(client, facilitator.email)
@@ -269,12 +277,8 @@ def test_closed_voting_refuses_dots_and_feeds_context_weighting(client: TestClie
     assert service.workshop_votes_by_context(session, other.id) == {}  # type: ignore[arg-type]
 
 
-def test_summary_and_csv_show_only_checked_words_and_are_audited(client: TestClient, session: Session, web_app: FastAPI) -> None:
-    area = make_area(session)
-    facilitator = make_staff(session, area, "facilitator")
-    workshop = make_workshop(session, area, facilitator)
-    participant = phone(web_app)
-    join(participant, workshop.join_code)
+def test_summary_and_csv_show_only_checked_words_and_are_audited(client: TestClient, session: Session, room: Room) -> None:
+    facilitator, workshop, participant = room
     send_entry(participant, description="Ask Jordan Smith on 07700 900123 about the gates.")
     send_entry(participant, description="Never shown on the wall: the car park.")
     first, _second = entry_of(session, workshop)
@@ -345,12 +349,8 @@ def test_create_form_explains_what_is_missing(client: TestClient, session: Sessi
     assert "Please give the workshop a title." in response.text
 
 
-def test_ending_the_workshop_ends_every_phone_session(client: TestClient, session: Session, web_app: FastAPI) -> None:
-    area = make_area(session)
-    facilitator = make_staff(session, area, "facilitator")
-    workshop = make_workshop(session, area, facilitator)
-    participant = phone(web_app)
-    join(participant, workshop.join_code)
+def test_ending_the_workshop_ends_every_phone_session(client: TestClient, session: Session, room: Room) -> None:
+    facilitator, workshop, participant = room
     sign_in(client, facilitator.email)
     post(client, f"/staff/workshops/{workshop.id}/end", f"/staff/workshops/{workshop.id}")
     assert participant.get("/workshops/session").status_code == 401
@@ -370,12 +370,8 @@ def test_event_numbers_follow_commits_without_gaps(session: Session, client: Tes
     assert [e.seq for e in service.events_after(session, workshop.id, 2)] == [3, 4]
 
 
-def test_the_room_answers_a_wording_question_from_their_phones(client: TestClient, session: Session, web_app: FastAPI) -> None:
-    area = make_area(session)
-    facilitator = make_staff(session, area, "facilitator")
-    workshop = make_workshop(session, area, facilitator)
-    participant = phone(web_app)
-    join(participant, workshop.join_code)
+def test_the_room_answers_a_wording_question_from_their_phones(client: TestClient, session: Session, room: Room) -> None:
+    facilitator, workshop, participant = room
     sign_in(client, facilitator.email)
     console = f"/staff/workshops/{workshop.id}"
     asked = post(client, f"{console}/questions", console, target="unsafe|question:where", options="Where does it happen?\nWhich place?")
