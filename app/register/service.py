@@ -749,24 +749,11 @@ def merge_contexts(session: Session, staff: StaffIdentity, source: Context, targ
             setattr(target, name.value, new)
     if source.flagged_for_panel and not target.flagged_for_panel:
         target.flagged_for_panel, target.flagged_at, target.panel_reason = True, source.flagged_at, source.panel_reason
-    regrouping = ContextRegrouping(
-        area_id=source.area_id, kind=RegroupingKind.MERGE, source_context_id=source.id, target_context_id=target.id,
-        entries=moved, note=note.strip()[:500], changed_by_id=staff.user.id,
-    )
-    session.add(regrouping)
     if source.status != ContextStatus.CLOSED:
         _set_status(session, staff, source, ContextStatus.CLOSED, note=f"Merged into {target.name}"[:500])
     source.merged_into_id = target.id
     source.flagged_for_panel = False
-    session.flush()
-    audit.record(
-        session, "context.merged", area_id=source.area_id, actor_id=staff.user.id, subject_type="context", subject_id=source.id,
-        into=target.id, entries=moved, regrouping_id=regrouping.id,
-    )
-    touch(session, source)
-    touch(session, target)
-    session.commit()
-    return regrouping
+    return _record_regrouping(session, staff, RegroupingKind.MERGE, "context.merged", source, target, moved, note)
 
 
 def split_context(
@@ -796,20 +783,29 @@ def split_context(
     )
     assert new.id is not None
     moved = _move_reports(session, source, new.id, [i for i in found if i is not None])
+    _record_regrouping(session, staff, RegroupingKind.SPLIT, "context.split", source, new, moved, note)
+    return new
+
+
+def _record_regrouping(
+    session: Session, staff: StaffIdentity, kind: RegroupingKind, action: str, source: Context, target: Context, moved: int, note: str
+) -> ContextRegrouping:
+    """The history row and audit entry of a merge or split, then both contexts touched and committed."""
+    assert source.id is not None and target.id is not None
     regrouping = ContextRegrouping(
-        area_id=source.area_id, kind=RegroupingKind.SPLIT, source_context_id=source.id, target_context_id=new.id,
+        area_id=source.area_id, kind=kind, source_context_id=source.id, target_context_id=target.id,
         entries=moved, note=note.strip()[:500], changed_by_id=staff.user.id,
     )
     session.add(regrouping)
     session.flush()
     audit.record(
-        session, "context.split", area_id=source.area_id, actor_id=staff.user.id, subject_type="context", subject_id=source.id,
-        into=new.id, entries=moved, regrouping_id=regrouping.id,
+        session, action, area_id=source.area_id, actor_id=staff.user.id, subject_type="context", subject_id=source.id,
+        into=target.id, entries=moved, regrouping_id=regrouping.id,
     )
     touch(session, source)
-    touch(session, new)
+    touch(session, target)
     session.commit()
-    return new
+    return regrouping
 
 
 def _move_reports(session: Session, source: Context, target_id: int, only: list[int] | None) -> int:
