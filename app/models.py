@@ -3,7 +3,7 @@
 from app.accounts.models import AreaOidcConfig, Membership, OidcLoginAttempt, StaffSession, User
 from app.areas.models import Area, Place
 from app.audit.models import AuditEvent
-from app.moderation.models import ModerationDecision, SafeguardingAlert
+from app.moderation.models import ModerationDecision, OutboxMessage, SafeguardingAlert, TriageLabel
 from app.register.models import (
     Action,
     Context,
@@ -37,6 +37,7 @@ __all__ = [
     "Membership",
     "ModerationDecision",
     "OidcLoginAttempt",
+    "OutboxMessage",
     "PanelDecision",
     "Place",
     "Report",
@@ -45,6 +46,7 @@ __all__ = [
     "TaxonomyCategory",
     "TaxonomyLabel",
     "TaxonomyVersion",
+    "TriageLabel",
     "User",
     "WordingAnswer",
     "WordingOption",

@@ -74,8 +74,20 @@ def run_migrations_online() -> None:
             # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
             render_as_batch=url.startswith("sqlite"),
         )
+        sqlite = url.startswith("sqlite")
+        if sqlite:
+            # Rebuilding a table that others reference (batch mode drops and renames it) needs
+            # foreign keys off, and SQLite ignores that pragma inside a transaction: set it on the
+            # driver connection first, then check every reference once the migrations are done.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            raw = connection.connection.dbapi_connection
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()  # type: ignore[union-attr]
+            raw.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+            if broken:
+                raise RuntimeError(f"migration left {len(broken)} broken foreign key reference(s)")
     engine.dispose()
 
 

@@ -25,6 +25,12 @@ class Area(SQLModel, table=True):
     retention_days: int = Field(default=90, ge=1)
     h3_resolution: int = Field(default=8, ge=5, le=10)
     safeguarding_emails: str = Field(default="", max_length=1000)
+    # The safety net behind any detector: an urgent entry nobody has opened within this many
+    # minutes alerts again and widens to the escalation contacts; any entry waiting longer than
+    # review_hours alerts the area's moderators.
+    urgent_response_minutes: int = Field(default=15, ge=1, le=1440)
+    review_hours: int = Field(default=24, ge=1, le=720)
+    escalation_emails: str = Field(default="", max_length=1000)
     tile_url: str | None = Field(default=None, max_length=500)
     min_lat: float = 0.0
     min_lng: float = 0.0

@@ -44,6 +44,9 @@ class Report(SQLModel, table=True):
     __table_args__ = (
         Index("ix_report_queue", "area_id", "status", "urgent", "created_at"),
         Index("ix_report_context", "context_id", "status"),
+        # Ids are never reused after a withdrawal or retention, so the audit log never names two
+        # reports with one id (PostgreSQL sequences never reuse; SQLite needs AUTOINCREMENT).
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -80,8 +83,14 @@ class Report(SQLModel, table=True):
     reporter_role: str | None = Field(default=None, sa_type=String(20))
     group_name: str | None = Field(default=None, max_length=160)
 
-    urgent: bool = False
+    urgent: bool = False  # true for both "likely" and "possible": both jump the queue
+    # What triage said: "likely" (a rule fired or the model is sure), "possible" (the model's
+    # recall-first threshold), "none". Moderators confirm or correct it (see TriageLabel).
+    urgency: str = Field(default="none", sa_type=String(10))
     urgent_reasons: str = Field(default="", max_length=200)
+    # Why triage flagged it, in words a moderator reads (rule cues, strongest model features). They
+    # can quote the reporter's words, so retention clears them with the raw text.
+    urgent_cues: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
     suggested_redactions: list[dict[str, object]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
@@ -100,6 +109,14 @@ class Report(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     moderated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     raw_deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The first time a moderator opened the entry: an urgent entry nobody opens escalates.
+    first_opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_opened_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    # When the moderators were told that this entry has waited past the area's review time.
+    overdue_alerted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The reporter asked to withdraw a possibly urgent report: it is kept for safeguarding and
+    # never published. (An ordinary report is deleted when withdrawn.)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     @property
     def category_list(self) -> list[str]:
