@@ -67,6 +67,7 @@ def serve(
     uvicorn.run(
         "app.main:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
         proxy_headers=False, server_header=False, log_level=settings.log_level.lower(),
+        access_log=False,  # ours (app/core/logs.py) logs route templates, never addresses or queries
     )
 
 

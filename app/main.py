@@ -19,6 +19,7 @@ from app.accounts.routes import router as accounts_router
 from app.api.routes import router as api_router
 from app.core.config import Settings, load_settings
 from app.core.db import Database
+from app.core.logs import AccessLogMiddleware, fault_summary, install_log_filters
 from app.core.mail import make_mailer
 from app.core.ratelimit import make_rate_limiter
 from app.core.security import CSRFError, SecurityMiddleware, verify_csrf
@@ -36,6 +37,7 @@ from app.workshops.public_routes import router as workshops_public_router
 from app.workshops.routes import router as workshops_router
 
 log = logging.getLogger("safetymap")
+MAX_BODY_BYTES = 256 * 1024
 
 
 class CompressStaticFiles:
@@ -95,6 +97,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         redoc_url=None,
         openapi_url="/openapi.json",
         dependencies=[Depends(verify_csrf)],
+        # The longest honest request is a report with two long answers; anything far bigger is
+        # refused with 413 before it is read into memory.
+        max_body_size=MAX_BODY_BYTES,
     )
     app.state.settings = settings
     app.state.db = db
@@ -104,6 +109,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.add_middleware(CompressStaticFiles)
+    app.add_middleware(AccessLogMiddleware)  # outermost: times and logs every request
+    install_log_filters()
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
     for router in (
         health_router,
@@ -159,14 +166,31 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        # Never log or echo the refused input: it is what the person typed.
         if _wants_json(request):
-            return JSONResponse({"detail": exc.errors()}, status_code=422)
+            return JSONResponse({"detail": validation_details(exc)}, status_code=422)
         return render(request, "errors/generic.html", {"status_code": 400}, status_code=400)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        # The traceback goes to the log; the person sees a generic page with no details.
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # The log names the fault and where, never its message or traceback (either can quote input);
+        # the person sees a generic page with no details.
+        log.error("unhandled error on %s %s: %s", request.method, _route_path(request), fault_summary(exc))
         if _wants_json(request):
             return JSONResponse({"detail": "Something went wrong on our side."}, status_code=500)
         return render(request, "errors/generic.html", {"status_code": 500}, status_code=500)
+
+
+def validation_details(exc: RequestValidationError) -> list[dict[str, object]]:
+    """FastAPI's documented ValidationError shape (loc, msg, type) without `input` or `ctx`, which
+    hold the refused values: the answer never echoes what was sent."""
+    return [
+        {"loc": [str(part) if not isinstance(part, int) else part for part in error.get("loc", ())],
+         "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))}
+        for error in exc.errors()
+    ]
+
+
+def _route_path(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "an unrouted path"))
