@@ -26,9 +26,9 @@ def fault_summary(exc: BaseException) -> str:
     our own code, with no message (it may quote input) and no chained exceptions."""
     frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
     ours = [f for f in frames if f.filename.startswith(str(APP_ROOT))]
-    frame = (ours or frames or [None])[-1]
-    if frame is None:
+    if not (ours or frames):
         return type(exc).__name__
+    frame = (ours or frames)[-1]
     where = Path(frame.filename)
     shown = where.relative_to(APP_ROOT.parent) if where.is_relative_to(APP_ROOT.parent) else Path(where.name)
     return f"{type(exc).__name__} at {shown}:{frame.lineno} in {frame.name}"
