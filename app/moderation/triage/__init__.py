@@ -1,8 +1,11 @@
 """Triage detectors every Safety Map entry passes through before a moderator sees it.
 
 * ``find_personal_details`` -- spans of names, phone numbers, addresses, ... to redact.
-* ``detect_disclosure`` -- whether the entry discloses a child at risk (urgent).
-* ``triage`` -- both at once; ``apply_redactions`` -- publishable text.
+* ``detect_disclosure`` -- the hand-written rules: whether the entry discloses a child at
+  risk (urgent), with reasons a moderator can read.
+* ``assess_urgency`` -- the rules and the learned model (``model.py``) together, graded
+  "likely" / "possible" / "none", with the cues behind the grade.
+* ``triage`` -- urgency and personal details at once; ``apply_redactions`` -- publishable text.
 * ``triage_jsonl`` -- the batch/CLI contract.
 """
 
@@ -19,6 +22,7 @@ from app.moderation.triage.disclosure import (
 from app.moderation.triage.jsonl import triage_jsonl
 from app.moderation.triage.pii import PII_KINDS, Span, find_personal_details
 from app.moderation.triage.redact import KIND_LABELS, apply_redactions
+from app.moderation.triage.urgency import Urgency, assess_urgency
 
 __all__ = [
     "KIND_LABELS",
@@ -26,7 +30,9 @@ __all__ = [
     "DisclosureAssessment",
     "Span",
     "TriageResult",
+    "Urgency",
     "apply_redactions",
+    "assess_urgency",
     "detect_disclosure",
     "explain_disclosure",
     "find_personal_details",
@@ -37,14 +43,22 @@ __all__ = [
 
 @dataclass(frozen=True)
 class TriageResult:
-    urgent: bool
+    urgent: bool  # True for both "likely" and "possible"
     reasons: tuple[str, ...]  # e.g. "criminal_exploitation", "self_harm"; empty when not urgent
     pii: tuple[Span, ...]  # sorted by start, non-overlapping
+    level: str = "none"  # "likely" | "possible" | "none"
+    cues: tuple[str, ...] = ()  # human-readable: rule cues and the words that raised the score
 
 
 def triage(
     text: str, *, school_names: Sequence[str] = (), place_names: Sequence[str] = ()
 ) -> TriageResult:
-    urgent, reasons = detect_disclosure(text)
+    urgency = assess_urgency(text)
     spans = find_personal_details(text, school_names=school_names, place_names=place_names)
-    return TriageResult(urgent=urgent, reasons=reasons, pii=tuple(spans))
+    return TriageResult(
+        urgent=urgency.urgent,
+        reasons=urgency.reasons,
+        pii=tuple(spans),
+        level=urgency.level,
+        cues=urgency.cues,
+    )

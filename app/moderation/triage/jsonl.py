@@ -1,8 +1,10 @@
 """JSON-lines worker: one triage result per input line.
 
 Input lines are ``{"id": ..., "text": ...}``. Output lines are
-``{"id": ..., "urgent": bool, "pii": [{"kind", "start", "end"}, ...]}`` with exactly
-those keys in that order. Blank lines are skipped; a malformed line produces
+``{"id": ..., "urgent": bool, "pii": [{"kind", "start", "end"}, ...], "level": ...,
+"reasons": [...]}`` with exactly those keys in that order: the first three are the
+original contract, ``level`` ("likely" / "possible" / "none") and ``reasons`` were added
+after them so that readers of the first three keep working. Blank lines are skipped; a malformed line produces
 ``{"id": null, "error": "..."}`` and processing continues.
 
 Run as ``python -m app.moderation.triage.jsonl [--schools FILE] [--places FILE]``
@@ -17,8 +19,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from app.moderation.triage.disclosure import detect_disclosure
 from app.moderation.triage.pii import find_personal_details
+from app.moderation.triage.urgency import assess_urgency
 
 
 class _MalformedLineError(ValueError):
@@ -48,12 +50,14 @@ def _result_line(
     entry_id: str | int, text: str, school_names: Sequence[str], place_names: Sequence[str]
 ) -> str:
     # Same composition as triage(); kept here so the worker has no import cycle.
-    urgent, _reasons = detect_disclosure(text)
+    urgency = assess_urgency(text)
     spans = find_personal_details(text, school_names=school_names, place_names=place_names)
     result = {
         "id": entry_id,
-        "urgent": urgent,
+        "urgent": urgency.urgent,
         "pii": [{"kind": s.kind, "start": s.start, "end": s.end} for s in spans],
+        "level": urgency.level,
+        "reasons": list(urgency.reasons),
     }
     return json.dumps(result, ensure_ascii=False)
 

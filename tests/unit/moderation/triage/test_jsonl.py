@@ -19,6 +19,7 @@ def run(lines: list[str], **gazetteers: list[str]) -> tuple[list[dict[str, Any]]
 
 
 def test_jsonl_writes_one_result_per_input_with_exact_keys_in_order() -> None:
+    # The original three keys come first, unchanged; "level" and "reasons" were added after.
     lines = [
         json.dumps({"id": "a1", "text": "I live at 14 Carden Road and they said they'll hurt me"}),
         json.dumps({"id": "a2", "text": "The library is a good safe place."}),
@@ -26,20 +27,22 @@ def test_jsonl_writes_one_result_per_input_with_exact_keys_in_order() -> None:
     out = io.StringIO()
     assert triage_jsonl(lines, out) == 0
     first, second = (json.loads(line) for line in out.getvalue().splitlines())
-    assert list(first) == ["id", "urgent", "pii"]
+    assert list(first) == ["id", "urgent", "pii", "level", "reasons"]
     assert first == {
         "id": "a1",
         "urgent": True,
         "pii": [{"kind": "street_address", "start": 10, "end": 24}],
+        "level": "likely",
+        "reasons": ["threat_or_coercion", "abuse"],
     }
     assert list(first["pii"][0]) == ["kind", "start", "end"]
-    assert second == {"id": "a2", "urgent": False, "pii": []}
+    assert second == {"id": "a2", "urgent": False, "pii": [], "level": "none", "reasons": []}
 
 
 def test_jsonl_skips_blank_lines() -> None:
     results, errors = run(["\n", json.dumps({"id": 7, "text": "fine"}) + "\n", "   \n"])
     assert errors == 0
-    assert results == [{"id": 7, "urgent": False, "pii": []}]
+    assert results == [{"id": 7, "urgent": False, "pii": [], "level": "none", "reasons": []}]
 
 
 @pytest.mark.parametrize(
@@ -69,6 +72,8 @@ def test_jsonl_result_matches_triage_for_the_same_text() -> None:
     results, _ = run([json.dumps({"id": 1, "text": text})])
     expected = triage(text)
     assert results[0]["urgent"] is expected.urgent
+    assert results[0]["level"] == expected.level
+    assert results[0]["reasons"] == list(expected.reasons)
     assert results[0]["pii"] == [
         {"kind": s.kind, "start": s.start, "end": s.end} for s in expected.pii
     ]
