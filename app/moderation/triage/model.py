@@ -99,6 +99,14 @@ def text_features(text: str, spec: FeatureSpec) -> set[str]:
     return {gram for _, grams in _word_units(words(text), spec) for gram in grams}
 
 
+@lru_cache(maxsize=1)
+def _cue_stopwords() -> frozenset[str]:
+    text = (MODEL_PATH.parent / "cue_stopwords.txt").read_text(encoding="utf-8")
+    return frozenset(
+        normalise(word) for line in text.splitlines() if not line.startswith("#") for word in line.split()
+    )
+
+
 def _sigmoid(z: float) -> float:
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-z))
@@ -130,7 +138,9 @@ class UrgencyModel:
         """
         pushes: dict[str, float] = {}
         for shown, grams in _word_units(words(text), self.spec):
-            if len(shown) < 3:  # "im", "u", "my": real signal, but they explain nothing
+            parts = shown.split(" ")
+            if len(shown) < 3 or all(part in _cue_stopwords() for part in parts):
+                # "im", "and", "said": real signal, but they explain nothing to a person
                 continue
             push = sum(self.weights.get(g, 0.0) for g in set(grams))
             if push > 0 and push > pushes.get(shown, 0.0):

@@ -124,3 +124,12 @@ def test_shipped_artefact_is_small_and_describes_itself() -> None:
     for key in ("trained_on", "training_data", "features", "thresholds", "cross_validation"):
         assert key in artefact
     assert artefact["thresholds"]["possible"] <= artefact["thresholds"]["likely"]
+
+
+def test_cues_name_meaningful_words_not_function_words() -> None:
+    from app.moderation.triage.model import load_model
+
+    cues = load_model().strongest_words("they said im their runner now and if i dont do it im getting wet up", limit=5)
+    assert cues
+    for word in ("and", "said", "they", "dont", "their"):
+        assert word not in cues
