@@ -12,10 +12,14 @@ Features, for every word of the normalised text:
   "runner", "runners" and "runnin" share most of their features across spellings;
 * the word itself and each pair of neighbouring words ("come to", "my house").
 
-Each text's feature vector is binary and scaled by ``1 / sqrt(n)``, where ``n`` is the
-number of distinct n-grams the text produced (known to the model or not). Because the
-scale depends on the text alone, dropping small weights from the artefact (pruning) does
-not change the score of anything the pruned weights did not touch.
+Each text's feature vector is binary and scaled by ``1 / sqrt(max(n, floor))``, where
+``n`` is the number of distinct n-grams the text produced (known to the model or not) and
+``floor`` is ``FeatureSpec.scale_floor`` (0: plain ``1 / sqrt(n)``). Plain ``1 / sqrt(n)``
+gives a four-word text as much reach as a paragraph, so a few n-grams shared with
+disclosures ("after school", "now", "talk to") could carry a very short text far; a
+floor keeps very short texts closer to the bias. Because the scale depends on the text
+alone, dropping small weights from the artefact (pruning) does not change the score of
+anything the pruned weights did not touch.
 
 ``grade`` is the threshold policy that combines the rules and the score into a level.
 """
@@ -55,9 +59,19 @@ class FeatureSpec:
     char_min: int = 2
     char_max: int = 5
     word_max: int = 2  # 1: single words only; 2: also pairs of neighbouring words
+    scale_floor: int = 0  # scale by 1/sqrt(max(n, scale_floor)); 0 is plain 1/sqrt(n)
 
     def as_dict(self) -> dict[str, int]:
-        return {"char_min": self.char_min, "char_max": self.char_max, "word_max": self.word_max}
+        return {
+            "char_min": self.char_min,
+            "char_max": self.char_max,
+            "word_max": self.word_max,
+            "scale_floor": self.scale_floor,
+        }
+
+    def scale(self, count: int) -> float:
+        """The value of each of a text's ``count`` features (0 for a text with none)."""
+        return 1.0 / math.sqrt(max(count, self.scale_floor)) if count else 0.0
 
 
 def normalise(text: str) -> str:
@@ -128,7 +142,7 @@ class UrgencyModel:
         if not features:
             return _sigmoid(self.bias)
         total = sum(self.weights.get(f, 0.0) for f in features)
-        return _sigmoid(self.bias + total / math.sqrt(len(features)))
+        return _sigmoid(self.bias + total * self.spec.scale(len(features)))
 
     def strongest_words(self, text: str, limit: int = 3) -> tuple[str, ...]:
         """The words or word pairs whose n-grams pushed the score up the most.
@@ -182,6 +196,7 @@ def model_from_dict(data: Mapping[str, object]) -> UrgencyModel:
             char_min=int(spec_data["char_min"]),
             char_max=int(spec_data["char_max"]),
             word_max=int(spec_data["word_max"]),
+            scale_floor=int(spec_data.get("scale_floor", 0)),  # older artefacts: plain 1/sqrt(n)
         ),
         bias=float(data["bias"]),  # type: ignore[arg-type]
         weights={str(k): float(v) for k, v in weights.items()},

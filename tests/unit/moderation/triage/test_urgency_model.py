@@ -55,6 +55,38 @@ def test_score_is_logistic_of_bias_plus_length_scaled_weights() -> None:
     assert model.score("Runner") == model.score("runner")
 
 
+def test_scale_floor_keeps_very_short_texts_near_the_bias() -> None:
+    weights = {"w:runner": 2.0, "c:run": 1.0}
+    plain = tiny_model(**weights)
+    n = len(text_features("runner", plain.spec))
+    floored = UrgencyModel(
+        spec=FeatureSpec(char_min=3, char_max=4, word_max=2, scale_floor=4 * n),
+        bias=-1.0,
+        weights=weights,
+        possible_threshold=0.3,
+        likely_threshold=0.6,
+    )
+    # a text with fewer n-grams than the floor is scaled by 1/sqrt(floor), not 1/sqrt(n)
+    assert floored.score("runner") == pytest.approx(1 / (1 + math.exp(-(-1.0 + 3.0 / math.sqrt(4 * n)))))
+    assert floored.score("runner") < plain.score("runner")
+    assert floored.score("") == plain.score("")
+    assert FeatureSpec(1, 2, 1, 10).scale(40) == FeatureSpec(1, 2, 1, 0).scale(40)  # long texts: no change
+
+
+def test_artefacts_without_a_scale_floor_still_load() -> None:
+    from app.moderation.triage.model import model_from_dict
+
+    model = model_from_dict(
+        {
+            "features": {"char_min": 3, "char_max": 4, "word_max": 2},
+            "thresholds": {"possible": 0.3, "likely": 0.6},
+            "bias": -1.0,
+            "weights": {"w:runner": 2.0},
+        }
+    )
+    assert model.spec.scale_floor == 0
+
+
 def test_strongest_words_name_the_words_that_pushed_the_score() -> None:
     model = tiny_model(**{"w:runner": 2.0, "w:come to": 1.5, "c:ome ": 0.5, "w:park": -3.0})
     assert model.strongest_words("they made me their runner, come to the park") == ("runner", "come to")

@@ -97,6 +97,40 @@ def test_training_twice_on_the_same_data_gives_the_same_bytes(tmp_path: Path) ->
     assert cv["tp"] / (cv["tp"] + cv["fn"]) >= training.TARGET_RECALL
 
 
+def test_class_weights_give_urgent_rows_their_share_of_the_loss() -> None:
+    labels = np.asarray([1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
+    for share in (0.5, 0.15):
+        weights = training.class_weights(labels, share)
+        assert weights[labels == 1].sum() / weights.sum() == pytest.approx(share)
+        assert weights.mean() == pytest.approx(1.0)
+
+
+def test_everyday_rows_are_scored_out_of_fold_but_never_set_thresholds(tmp_path: Path) -> None:
+    shared = _small_shared(tmp_path)
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    calm = ["a youth club", "more buses after school", "buy cheap trainers now", "the library is warm"]
+    with (bench / training.EVERYDAY_FILE).open("w") as handle:
+        for i, text in enumerate(calm):
+            row = {"id": f"ev-{i}", "text": text, "urgent": False, "lang": "en", "voice": "young_person"}
+            handle.write(json.dumps(row) + "\n")
+    data = training.load_training_data(shared, bench_data=bench)
+    spec = FeatureSpec(3, 4, 2)
+    cv = training.cross_validate(data, spec, 10.0, repeats=2, folds=3)
+    scored = {data.rows[i].source for i in cv.eval_rows}
+    assert scored == {training.SHARED_TRAIN, training.EVERYDAY_FILE}
+    assert len(cv.pooled()) == 2 * 12 and len(cv.pooled(everyday=True)) == 2 * len(calm)
+    # everyday strata sort after the shared ones, so the shared rows' folds do not move
+    strata = ["en/True"] * 6 + ["en/False"] * 6
+    extra = [f"~{training.EVERYDAY_FILE}/en"] * 4
+    assert training.stratified_folds(strata + extra, 3, 7)[:12] == training.stratified_folds(strata, 3, 7)
+    artefact = training.train_artefact(data, spec=spec, c=10.0, repeats=2, folds=3, trained_on="2026-12-01")
+    assert artefact["cross_validation"]["rows"] == 12
+    assert artefact["cross_validation"]["everyday"]["rows"] == len(calm)
+    everyday = artefact["cross_validation"]["everyday"]["combined_possible"]
+    assert everyday["tp"] == everyday["fn"] == 0 and everyday["fp"] + everyday["tn"] == 2 * len(calm)
+
+
 def test_pure_python_scorer_agrees_with_the_training_time_scores(tmp_path: Path) -> None:
     shared = _small_shared(tmp_path)
     data = training.load_training_data(shared, bench_data=tmp_path)
