@@ -27,6 +27,7 @@ from app.core.config import Settings
 from app.core.db import Database
 from app.main import create_app
 from tests.oidc.fixtures import oidc_provider  # noqa: F401  (a real OpenID provider on loopback, for the SSO tests)
+from tests.smtp import refusing_smtp_server, smtp_server  # noqa: F401  (real SMTP servers on loopback)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ADMIN_URL = os.environ.get("SAFETYMAP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from app.areas.models import Area, Place, PlaceKind
+from app.areas.schemas import SafeguardingSettings
+from app.audit import service as audit
 
 
 def area_for_host(session: Session, host: str | None, default_slug: str = "") -> Area | None:
@@ -57,3 +59,22 @@ def school_names(session: Session, area_id: int) -> list[str]:
 def place_names(session: Session, area_id: int) -> list[str]:
     query = select(Place.name).where(Place.area_id == area_id, Place.kind != PlaceKind.SCHOOL)
     return list(session.exec(query).all())
+
+
+def save_safeguarding_settings(session: Session, area: Area, settings: SafeguardingSettings, *, actor_id: int | None) -> None:
+    """Who is told about possible disclosures, and how long before an entry escalates or is overdue."""
+    values = {
+        "safeguarding_emails": ", ".join(settings.safeguarding_emails),
+        "escalation_emails": ", ".join(settings.escalation_emails),
+        "urgent_response_minutes": settings.urgent_response_minutes,
+        "review_hours": settings.review_hours,
+    }
+    changed = sorted(name for name, value in values.items() if getattr(area, name) != value)
+    for name, value in values.items():
+        setattr(area, name, value)
+    session.add(area)
+    audit.record(
+        session, "area.safeguarding_settings_changed", area_id=area.id, actor_id=actor_id, subject_type="area", subject_id=area.id,
+        changed=changed, safeguarding_contacts=len(settings.safeguarding_emails), escalation_contacts=len(settings.escalation_emails),
+        urgent_response_minutes=settings.urgent_response_minutes, review_hours=settings.review_hours,
+    )

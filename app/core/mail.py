@@ -1,4 +1,5 @@
-"""Sending email. SMTP when SAFETYMAP_SMTP_HOST is set; otherwise kept in memory (development, tests).
+"""Sending email: SMTP when SAFETYMAP_SMTP_HOST is set. Without a mail server nothing pretends to send:
+`NoMailServer` refuses every message, and the outbox marks it undeliverable for people to see.
 
 Callers pass rendered text that never contains report words or personal data.
 """
@@ -7,18 +8,37 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Protocol
+from enum import StrEnum
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Request
 
 from app.core.config import Settings
 
 log = logging.getLogger("safetymap.mail")
 
 
+class MailProblem(StrEnum):
+    """Why a message did not go, as a code the pages turn into words (never the server's own text)."""
+
+    NOT_CONFIGURED = "not_configured"  # no mail server is set up
+    NO_RECIPIENTS = "no_recipients"  # nobody to send it to
+    REFUSED = "refused"  # the server answered, and said no
+    UNREACHABLE = "unreachable"  # no answer, or the connection broke
+    SIGN_IN = "sign_in"  # the server did not accept our user name and password
+    INTERRUPTED = "interrupted"  # the process sending it stopped half way
+    OTHER = "other"
+
+
 class MailError(Exception):
     """The message could not be handed to the mail server."""
+
+    def __init__(self, problem: MailProblem, detail: str = "") -> None:
+        super().__init__(f"{problem}: {detail}" if detail else str(problem))
+        self.problem = problem
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -29,14 +49,39 @@ class OutgoingMail:
 
 
 class Mailer(Protocol):
-    def send(self, mail: OutgoingMail) -> None: ...
+    @property
+    def configured(self) -> bool:
+        """False when there is no mail server: every send raises MailError(NOT_CONFIGURED)."""
+        ...
+
+    def send(self, mail: OutgoingMail) -> tuple[str, ...]:
+        """Hand the message over; returns the addresses the server refused (others accepted it).
+
+        Raises MailError when nobody accepted it."""
+        ...
+
+
+def _problem(exc: Exception) -> MailProblem:
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return MailProblem.SIGN_IN
+    if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
+        return MailProblem.UNREACHABLE
+    if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused | smtplib.SMTPResponseException):
+        return MailProblem.REFUSED
+    if isinstance(exc, OSError):
+        return MailProblem.UNREACHABLE
+    return MailProblem.OTHER
 
 
 class SmtpMailer:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
 
-    def send(self, mail: OutgoingMail) -> None:
+    @property
+    def configured(self) -> bool:
+        return True
+
+    def send(self, mail: OutgoingMail) -> tuple[str, ...]:
         settings = self._settings
         message = EmailMessage()
         message["From"] = settings.mail_from
@@ -49,24 +94,34 @@ class SmtpMailer:
                     smtp.starttls()
                 if settings.smtp_username and settings.smtp_password:
                     smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
-                smtp.send_message(message)
+                refused = smtp.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
-            raise MailError(type(exc).__name__) from exc
+            raise MailError(_problem(exc), type(exc).__name__) from exc
+        return tuple(sorted(refused))
 
 
-class MemoryMailer:
-    """Keeps messages in memory. Used when no mail server is configured, so nothing is silently lost:
-    the alert stays unacknowledged in the queue, and the log says mail is not configured."""
+class NoMailServer:
+    """What runs when SAFETYMAP_SMTP_HOST is unset: refuses every message at once, so the outbox
+    records it as undeliverable and the pages and /healthz say so. Nothing is kept in memory."""
 
-    def __init__(self) -> None:
-        self.sent: list[OutgoingMail] = []
-        self._lock = threading.Lock()
+    @property
+    def configured(self) -> bool:
+        return False
 
-    def send(self, mail: OutgoingMail) -> None:
-        log.warning("SAFETYMAP_SMTP_HOST is not set: an email to %d recipient(s) was kept in memory", len(mail.to))
-        with self._lock:
-            self.sent.append(mail)
+    def send(self, mail: OutgoingMail) -> tuple[str, ...]:
+        raise MailError(MailProblem.NOT_CONFIGURED)
 
 
 def make_mailer(settings: Settings) -> Mailer:
-    return SmtpMailer(settings) if settings.smtp_host else MemoryMailer()
+    if settings.smtp_host:
+        return SmtpMailer(settings)
+    log.warning("SAFETYMAP_SMTP_HOST is not set: safeguarding alerts cannot be emailed (see /staff/alerts)")
+    return NoMailServer()
+
+
+def get_mailer(request: Request) -> Mailer:
+    mailer: Mailer = request.app.state.mailer
+    return mailer
+
+
+MailerDep = Annotated[Mailer, Depends(get_mailer)]

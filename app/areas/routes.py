@@ -1,0 +1,63 @@
+"""The area's safeguarding settings, for its admins: who is alerted, and how soon things escalate."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from app.accounts.models import Role
+from app.accounts.service import StaffIdentity
+from app.areas import service
+from app.areas.schemas import FIELD_ERRORS, SafeguardingSettings, SafeguardingSettingsForm
+from app.core.mail import MailerDep
+from app.core.templating import render
+from app.core.web import DatabaseDep, require_role, use_locale
+
+router = APIRouter(prefix="/staff/admin/safeguarding", dependencies=[Depends(use_locale)], include_in_schema=False)
+AreaAdmin = Annotated[StaffIdentity, Depends(require_role(Role.ADMIN))]
+
+
+def _page(request: Request, staff: StaffIdentity, mail_configured: bool, values: dict[str, Any], *, errors: dict[str, str] | None = None, saved: bool = False, status_code: int = 200) -> Response:
+    return render(
+        request, "areas/safeguarding.html",
+        {"values": values, "errors": errors or {}, "saved": saved, "mail_configured": mail_configured},
+        status_code=status_code,
+    )
+
+
+@router.get("")
+def safeguarding_settings(request: Request, staff: AreaAdmin, db: DatabaseDep, mailer: MailerDep, saved: str = "") -> Response:
+    assert staff.area.id is not None
+    with db.session() as session:
+        area = service.get_area(session, staff.area.id)
+    assert area is not None
+    values = {
+        "safeguarding_emails": area.safeguarding_emails, "escalation_emails": area.escalation_emails,
+        "urgent_response_minutes": str(area.urgent_response_minutes), "review_hours": str(area.review_hours),
+    }
+    return _page(request, staff, mailer.configured, values, saved=saved == "1")
+
+
+@router.post("")
+def safeguarding_settings_save(
+    request: Request, staff: AreaAdmin, db: DatabaseDep, mailer: MailerDep, data: Annotated[SafeguardingSettingsForm, Form()],
+) -> Response:
+    values = {name: value.strip() for name, value in data.model_dump().items()}
+    try:
+        parsed = SafeguardingSettings.model_validate(values)
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else ""
+            if name in FIELD_ERRORS and name not in errors:
+                errors[name] = str(FIELD_ERRORS[name])
+        return _page(request, staff, mailer.configured, values, errors=errors, status_code=400)
+    assert staff.area.id is not None
+    with db.transaction() as session:
+        area = service.get_area(session, staff.area.id)
+        assert area is not None
+        service.save_safeguarding_settings(session, area, parsed, actor_id=staff.user.id)
+    return RedirectResponse("/staff/admin/safeguarding?saved=1", status_code=303)
