@@ -37,7 +37,8 @@ def run_retention(session: Session, *, now: datetime | None = None) -> dict[str,
             .where(col(Report.id).in_(ids))
             .values(
                 description=None, what_would_help=None, lat=None, lng=None, location_text="",
-                suggested_redactions=[], raw_deleted_at=now,
+                # Triage's cues can quote the raw words, so they go with them.
+                suggested_redactions=[], urgent_cues=[], raw_deleted_at=now,
             )
         )
         audit.record(session, "retention.raw_text_deleted", area_id=area.id, count=len(ids), retention_days=area.retention_days)

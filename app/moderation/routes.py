@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from babel.dates import format_timedelta
-from fastapi import APIRouter, Depends, HTTPException, Request
+from babel.dates import format_date, format_timedelta
+from babel.numbers import format_decimal, format_percent
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel
 
 from app.accounts.models import Role
 from app.accounts.service import StaffIdentity
@@ -17,8 +20,8 @@ from app.core.i18n import gettext as _
 from app.core.i18n import lazy_gettext as _l
 from app.core.templating import render
 from app.core.types import utcnow
-from app.core.web import SessionDep, require_role, use_locale
-from app.moderation import alerts, service
+from app.core.web import DatabaseDep, SessionDep, require_role, use_locale
+from app.moderation import alerts, labels, service
 from app.moderation.models import RejectionReason
 from app.moderation.triage import KIND_LABELS as PII_LABELS
 from app.moderation.triage import Span
@@ -27,6 +30,8 @@ from app.reports.taxonomy import category_label
 
 router = APIRouter(prefix="/staff/moderation", dependencies=[Depends(use_locale)], include_in_schema=False)
 Moderator = Annotated[StaffIdentity, Depends(require_role(Role.MODERATOR))]
+# How triage and the moderators' calls compare, for the area's moderators and admins.
+triage_router = APIRouter(prefix="/staff/triage", dependencies=[Depends(use_locale)], include_in_schema=False)
 
 REJECTION_LABELS = {
     RejectionReason.SPAM: _l("Spam or nonsense"),
@@ -57,6 +62,7 @@ def queue(request: Request, staff: Moderator, session: SessionDep, status: str =
             "sources": list(ReportSource),
             "statuses": list(ReportStatus),
             "open_alerts": alerts.unacknowledged_count(session, staff.area.id),
+            "undelivered": alerts.undelivered_alerts(session, staff.area.id),
             "waited": waited,
         },
     )
@@ -103,6 +109,13 @@ def _entry_context(session: Any, staff: StaffIdentity, report: Report, **extra: 
         "error": "",
         "conflict": False,
         "open_alert": alerts.open_alert_for(session, report.area_id, report.id) if report.id else None,
+        # What happened to each email about it, in words (templates/moderation/_alert_emails.html).
+        "emails": alerts.entry_emails(session, report),
+        "message_status": alerts.message_status,
+        "purpose_labels": alerts.PURPOSE_LABELS,
+        "now": utcnow(),
+        "safeguarding": labels.call_for(session, report),
+        "area_response_minutes": staff.area.urgent_response_minutes,
     } | extra
 
 
@@ -124,8 +137,11 @@ async def bulk(request: Request, staff: Moderator, session: SessionDep) -> Respo
 
 
 @router.get("/{report_id}")
-def entry(request: Request, report_id: int, staff: Moderator, session: SessionDep) -> Response:
+def entry(request: Request, report_id: int, staff: Moderator, session: SessionDep, db: DatabaseDep) -> Response:
     report = _load(session, staff, report_id)
+    if report.first_opened_at is None:
+        # Bookkeeping in its own short write, like the access log: an urgent entry nobody opens escalates.
+        alerts.record_first_open(db, staff, report_id)
     return render(request, "moderation/entry.html", _entry_context(session, staff, report))
 
 
@@ -136,6 +152,20 @@ def acknowledge(report_id: int, staff: Moderator, session: SessionDep) -> Respon
     if alert is not None:
         alerts.acknowledge(session, staff, alert)
     return RedirectResponse(f"/staff/moderation/{report_id}", status_code=303)
+
+
+class SafeguardingCallForm(BaseModel):
+    """The moderator's answer to "could someone be in danger?"."""
+
+    urgent: Literal["yes", "no"] | None = None
+
+
+@router.post("/{report_id}/safeguarding-call")
+def safeguarding_call(report_id: int, staff: Moderator, session: SessionDep, data: Annotated[SafeguardingCallForm, Form()]) -> Response:
+    report = _load(session, staff, report_id)
+    if data.urgent is not None:
+        labels.make_call(session, staff, report, urgent=data.urgent == "yes")
+    return RedirectResponse(f"/staff/moderation/{report_id}#safeguarding-call", status_code=303)
 
 
 @router.post("/{report_id}/claim")
@@ -177,6 +207,7 @@ async def publish(request: Request, report_id: int, staff: Moderator, session: S
             "public_text_empty": _("The public text is empty. Please write what can be shown."),
             "context_missing": _("Choose a context to link this entry to, or name a new one."),
             "context_unknown": _("That context is not in your area."),
+            "withdrawn_kept": _("The reporter took this back. It is kept for safeguarding only and can't be published."),
         }
         return render(
             request,
@@ -208,3 +239,28 @@ async def reject(request: Request, report_id: int, staff: Moderator, session: Se
             _entry_context(session, staff, report, error=_("Please choose a reason for not publishing.")), status_code=422,
         )
     return RedirectResponse("/staff/moderation", status_code=303)
+
+
+@triage_router.get("")
+def triage_stats(request: Request, staff: Moderator, session: SessionDep) -> Response:
+    assert staff.area.id is not None
+    rows = labels.stats(session, staff.area.id)
+    return render(
+        request,
+        "moderation/triage.html",
+        {"rows": rows, "total": labels.totals(rows), "month_label": month_label, "percent": percent, "per_100": per_100},
+    )
+
+
+def month_label(month: str) -> str:
+    """"2026-11" as the reader says it ("November 2026")."""
+    year, number = (int(part) for part in month.split("-"))
+    return format_date(date(year, number, 1), "LLLL y", locale=get_locale())
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else format_percent(value, locale=get_locale())
+
+
+def per_100(value: float | None) -> str:
+    return "–" if value is None else format_decimal(round(value, 1), format="0.#", locale=get_locale())

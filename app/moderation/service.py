@@ -17,8 +17,10 @@ from app.accounts.service import StaffIdentity
 from app.areas.models import Place
 from app.audit import service as audit
 from app.core.types import utcnow
+from app.moderation import labels
 from app.moderation.models import Decision, ModerationDecision, RejectionReason
 from app.moderation.triage import Span, apply_redactions
+from app.register import counts as register_counts
 from app.register import service as register
 from app.register.models import Context
 from app.reports.models import Report, ReportStatus
@@ -140,6 +142,9 @@ def publish(
     new_context_name: str,
     show_on_map: bool,
 ) -> Context:
+    if report.withdrawn_at is not None:
+        # The reporter took it back; it is kept only so safeguarding can check everyone is OK.
+        raise ModerationError("withdrawn_kept")
     if report.status != ReportStatus.PENDING:
         raise ModerationConflict
     description = enforce_redactions(report, "description", public_description.strip(), accepted.get("description", set()))
@@ -148,6 +153,8 @@ def publish(
         raise ModerationError("public_text_empty")
     context = _context_for(session, staff, report, context_id, new_context_name)
     before = {"status": report.status, "context_id": report.context_id}
+    # Read before the decision's writes; a conflict below rolls it back with them.
+    labels.record_implicit(session, staff, report)
     _guarded_update(
         session,
         report,
@@ -160,6 +167,7 @@ def publish(
         moderated_at=utcnow(),
     )
     _decide(session, staff, report, Decision.PUBLISH, context_id=context.id)
+    register_counts.entry_published(session, report)
     audit.record(
         session,
         "report.published",
@@ -182,6 +190,7 @@ def reject(session: Session, staff: StaffIdentity, report: Report, *, expected_v
         raise ModerationError("reason_missing")
     if report.status != ReportStatus.PENDING:
         raise ModerationConflict
+    labels.record_implicit(session, staff, report)
     _guarded_update(
         session, report, expected_version, status=ReportStatus.REJECTED, rejection_reason=reason, moderated_at=utcnow()
     )
