@@ -42,12 +42,15 @@ def secret_from(html: str) -> str:
     return match.group(1).replace(" ", "")
 
 
-def sign_in(client: TestClient, email: str, password: str = PASSWORD, *, totp_secret: str = TOTP_SECRET) -> Response:
-    """The whole staff sign-in: password, then a TOTP code (setting one up first if the page asks).
+def sign_in(
+    client: TestClient, email: str, password: str = PASSWORD, *, totp_secret: str = TOTP_SECRET, area: str | None = None
+) -> Response:
+    """The whole staff sign-in: password, then a TOTP code (setting one up first if the page asks),
+    then, for someone with roles in several areas, choosing `area` (a slug) on the page that asks.
 
-    Returns the response that starts the session. Codes are single use, so a second sign-in of the
-    same person within one 30-second step uses the next step's code, which the server's drift
-    allowance accepts.
+    Returns the response that starts the session (or that moves it into the chosen area). Codes
+    are single use, so a second sign-in of the same person within one 30-second step uses the next
+    step's code, which the server's drift allowance accepts.
     """
     token = page_token(client, "/staff/sign-in")
     response = client.post("/staff/sign-in", data={"email": email, "password": password, "csrf_token": token, "next": "/staff/"})
@@ -59,9 +62,25 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD, *, totp_se
     for steps_ahead in (0, 1):
         response = client.post(step_path, data={"code": totp_code(secret, steps_ahead=steps_ahead), "csrf_token": csrf_from(page.text)})
         if response.status_code == 303:
+            if response.headers["location"].startswith("/staff/sign-in/area"):
+                assert area, "this person has roles in several areas: pass area= to sign_in"
+                return choose_area(client, area, response.headers["location"])
             return response
         assert response.status_code == 401, response.text[:500]
     raise AssertionError("the TOTP step refused both the current and the next code")
+
+
+def choose_area(client: TestClient, area: str, path: str = "/staff/sign-in/area") -> Response:
+    """Picks an area on the page that lists the person's areas (after sign-in, or the switcher at /staff/area)."""
+    page = client.get(path)
+    assert page.status_code == 200, page.text[:500]
+    assert f'name="area" value="{area}"' in page.text, f"{area} is not offered"
+    next_path = re.search(r'name="next" value="([^"]*)"', page.text)
+    action = path.split("?", 1)[0]
+    data = {"area": area, "csrf_token": csrf_from(page.text), "next": next_path.group(1) if next_path else "/staff/"}
+    response = client.post(action, data=data)
+    assert response.status_code == 303, response.text[:500]
+    return response
 
 
 def report_form(client: TestClient, **fields: str | list[str]) -> dict[str, str | list[str]]:

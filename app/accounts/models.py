@@ -63,7 +63,9 @@ class StaffSession(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True, index=True)
     user_id: int = Field(foreign_key="staff_user.id", index=True)
-    area_id: int = Field(foreign_key="area.id")
+    # The area the person is working in now. None only between signing in and choosing, for
+    # someone with roles in several areas: such a session opens no staff page until they choose.
+    area_id: int | None = Field(default=None, foreign_key="area.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     # "password" (with TOTP) or "oidc"; an OIDC session may end at the provider as well.
@@ -102,6 +104,19 @@ class AreaOidcConfig(SQLModel, table=True):
     @property
     def scope_list(self) -> list[str]:
         return self.scopes.split()
+
+
+class OidcDomain(SQLModel, table=True):
+    """An email domain claimed by one area's single sign-on.
+
+    The primary key makes the claim exclusive: two areas can never both let in the same domain, so
+    one area's provider can never speak for another area's staff.
+    """
+
+    __tablename__ = "oidc_domain"
+
+    domain: str = Field(primary_key=True, max_length=253)
+    area_id: int = Field(foreign_key="area.id", index=True)
 
 
 class OidcLoginAttempt(SQLModel, table=True):

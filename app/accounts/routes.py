@@ -4,28 +4,38 @@ Two ways in. With a password (argon2) and then a six-digit code from an authenti
 set up the first time. Or with the person's organisation (OpenID Connect), where the area has set
 it up. Between the password and the code, a signed cookie that lasts ten minutes says whose code
 we are waiting for; no session exists until the code is right.
+
+Someone with roles in several areas then chooses one (/staff/sign-in/area), and may switch later
+(/staff/area). How many tries are allowed is decided in accounts/throttle.py; each refusal says
+what is really happening (this connection must wait, or the account needs the code as well).
 """
 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import ValidationError
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.accounts import oidc, service, totp
-from app.accounts.models import Role
+from app.accounts.models import Role, User
 from app.accounts.schemas import (
     FIELD_ERRORS,
+    AreaChoiceForm,
     OidcConfigInput,
     format_role_mapping,
     parse_role_mapping,
 )
 from app.accounts.service import CodeRefusal, SsoRefusal, StaffIdentity
+from app.accounts.throttle import SignInThrottle, Step, minutes
+from app.areas.models import Area
 from app.core.config import Settings
 from app.core.i18n import gettext as _
 from app.core.i18n import lazy_gettext as _l
@@ -37,6 +47,7 @@ from app.core.web import (
     SettingsDep,
     StaffDep,
     client_address,
+    optional_staff,
     require_role,
     session_serializer,
     staff_cookie_name,
@@ -46,9 +57,19 @@ from app.core.web import (
 router = APIRouter(prefix="/staff", dependencies=[Depends(use_locale)], include_in_schema=False)
 Admin = Annotated[StaffIdentity, Depends(require_role(Role.ADMIN))]
 
+
+def get_throttle(request: Request) -> SignInThrottle:
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
+    return throttle
+
+
+ThrottleDep = Annotated[SignInThrottle, Depends(get_throttle)]
+
 PENDING_MAX_AGE_SECONDS = 600
 CODE_PATH = "/staff/sign-in/code"
 SET_UP_PATH = "/staff/sign-in/set-up-code"
+CHOOSE_AREA_PATH = "/staff/sign-in/area"
+SWITCH_AREA_PATH = "/staff/area"
 CALLBACK_PATH = "/staff/sign-in/oidc/callback"
 
 
@@ -106,44 +127,148 @@ def _safe_next(value: object) -> str:
 # --- Password, then code ------------------------------------------------------------------------
 
 
-def _sign_in_page(request: Request, db: DatabaseDep, *, email: str = "", error: str = "", next_path: str = "/staff/", status_code: int = 200) -> Response:
+def _connection_wait(seconds: int) -> str:
+    num = minutes(seconds)
+    return ngettext(
+        "Too many tries from this connection, please wait %(num)s minute and try again.",
+        "Too many tries from this connection, please wait %(num)s minutes and try again.",
+        num,
+    )
+
+
+def _wrong_password() -> str:
+    return _("That email and password do not match an active staff account. Please check them and try again.")
+
+
+def _account_paused() -> str:
+    return _("There have been several wrong passwords for this account in the last few minutes. To keep it safe, please enter your password and the six-digit code from your authenticator app together.")
+
+
+def _sign_in_page(
+    request: Request, db: DatabaseDep, *, email: str = "", error: str = "", next_path: str = "/staff/",
+    needs_code: bool = False, status_code: int = 200,
+) -> Response:
     with db.session() as session:
         organisations = service.areas_with_sso(session)
     return render(
         request,
         "accounts/sign_in.html",
-        {"email": email, "error": error, "next": next_path, "organisations": organisations},
+        {"email": email, "error": error, "next": next_path, "organisations": organisations, "needs_code": needs_code},
         status_code=status_code,
     )
 
 
+def _awaiting_choice(request: Request, db: DatabaseDep, settings: Settings) -> service.AreaChoice | None:
+    """The person whose session still waits for them to choose an area, if this browser has one."""
+    raw = request.cookies.get(staff_cookie_name(settings))
+    if not raw:
+        return None
+    try:
+        token = session_serializer(settings).loads(raw)
+    except BadSignature:
+        return None
+    return service.awaiting_area_choice(
+        db, str(token),
+        idle=timedelta(minutes=settings.session_idle_minutes), absolute=timedelta(hours=settings.session_absolute_hours),
+    )
+
+
+def _after_sign_in(session: Session, user: User, *, method: str = "password") -> tuple[str, bool] | None:
+    """Starts the session of a person who has just proved who they are: (token, must choose an
+    area), or None when they have no role anywhere."""
+    area, choose = service.sign_in_area(session, user)
+    if area is None and not choose:
+        return None
+    return service.start_session(session, user, area, method=method), choose
+
+
+def _signed_in_to(settings: Settings, token: str, choose: bool, next_path: str) -> Response:
+    if choose:
+        return _signed_in(settings, token, f"{CHOOSE_AREA_PATH}?{urlencode({'next': next_path})}")
+    return _signed_in(settings, token, next_path)
+
+
 @router.get("/sign-in")
-def sign_in_form(request: Request, db: DatabaseDep, next: str = "/staff/") -> Response:
+def sign_in_form(request: Request, db: DatabaseDep, settings: SettingsDep, next: str = "/staff/") -> Response:
+    if _awaiting_choice(request, db, settings) is not None:
+        return RedirectResponse(f"{CHOOSE_AREA_PATH}?{urlencode({'next': _safe_next(next)})}", status_code=303)
     return _sign_in_page(request, db, next_path=_safe_next(next))
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
+async def sign_in(request: Request, db: DatabaseDep, settings: SettingsDep, throttle: ThrottleDep) -> Response:
+    """The password step. Every answer past the connection check costs one argon2 verification,
+    whether the account exists, is paused, or the password is right or wrong."""
     form = await request.form()
     email = str(form.get("email", ""))
     password = str(form.get("password", ""))
+    code = str(form.get("code", "")).strip()
     next_path = _safe_next(form.get("next"))
-    limiter = request.app.state.rate_limiter
-    refused = _("That email and password do not match an active staff account, or the account is paused after several tries. Please try again in a few minutes.")
-    if not limiter.hit("sign-in", client_address(request, settings), limit=20, window_seconds=900):
-        return _sign_in_page(request, db, email=email, error=refused, next_path=next_path, status_code=429)
+    account = service.normalise_email(email)
+    address = client_address(request, settings)
+    wait = throttle.address_wait(Step.PASSWORD, address)
+    if wait:
+        return _sign_in_page(request, db, email=email, error=_connection_wait(wait), next_path=next_path, status_code=429)
+    paused = throttle.account_paused(account)
+    paused_wait = throttle.take_paused_try(account, address) if paused and code else 0
 
     def check_password() -> tuple[int, bool] | None:
         with db.transaction() as session:
             user = service.authenticate(session, email, password)
-            if user is None or not service.areas_for(session, user):
+            if user is None:
                 return None
             assert user.id is not None
             return user.id, service.prepare_second_factor(session, user)
 
+    def check_password_and_code() -> tuple[bool, tuple[str, bool] | None]:
+        """For a paused account: (was the password right, the new session) after one password
+        verification and, only when the password was right, the code."""
+        with db.transaction() as session:
+            user = service.authenticate(session, email, password)
+            if user is None or user.id is None:
+                return False, None
+            if not user.has_second_factor:
+                return True, None
+            if not service.check_second_factor(session, user.id, code).ok:
+                return True, None
+            return True, _after_sign_in(session, user)
+
+    if paused and (not code or paused_wait):
+        # Still one verification, so this answer takes as long as any other; but a password alone,
+        # right or not, goes no further while the account is paused.
+        def verify_only() -> bool:
+            with db.transaction() as session:
+                return service.check_password_while_paused(session, email, password)
+
+        right = await run_in_threadpool(verify_only)
+        if not right:
+            throttle.count_address(Step.PASSWORD, address)
+        if paused_wait:
+            num = minutes(paused_wait)
+            error = ngettext(
+                "Please wait %(num)s minute before you try your password and code again.",
+                "Please wait %(num)s minutes before you try your password and code again.",
+                num,
+            )
+            return _sign_in_page(request, db, email=email, error=error, next_path=next_path, needs_code=True, status_code=429)
+        return _sign_in_page(request, db, email=email, error=_account_paused(), next_path=next_path, needs_code=True, status_code=401)
+
+    if paused:
+        right, started = await run_in_threadpool(check_password_and_code)
+        if started is not None:
+            throttle.clear_account(account)
+            return _signed_in_to(settings, started[0], started[1], next_path)
+        throttle.count_address(Step.CODE if right else Step.PASSWORD, address)
+        error = _("That email, password and code do not match an active staff account. Please check them, wait for a new code, and try again.")
+        return _sign_in_page(request, db, email=email, error=error, next_path=next_path, needs_code=True, status_code=401)
+
     outcome = await run_in_threadpool(check_password)
     if outcome is None:
-        return _sign_in_page(request, db, email=email, error=refused, next_path=next_path, status_code=401)
+        throttle.count_address(Step.PASSWORD, address)
+        throttle.count_wrong_password(account)
+        if throttle.account_paused(account):
+            return _sign_in_page(request, db, email=email, error=_account_paused(), next_path=next_path, needs_code=True, status_code=401)
+        return _sign_in_page(request, db, email=email, error=_wrong_password(), next_path=next_path, status_code=401)
     user_id, enrolled = outcome
     response = RedirectResponse(CODE_PATH if enrolled else SET_UP_PATH, status_code=303)
     pending = _pending_serializer(settings).dumps({"u": user_id, "n": next_path})
@@ -187,30 +312,36 @@ def set_up_code_form(request: Request, db: DatabaseDep, settings: SettingsDep) -
     return _code_page(request, db, settings)
 
 
-async def _check_code(request: Request, db: DatabaseDep, settings: Settings) -> Response:
+async def _check_code(request: Request, db: DatabaseDep, settings: Settings, throttle: SignInThrottle) -> Response:
     pending = _read_pending(request, settings)
     if pending is None:
         return RedirectResponse("/staff/sign-in", status_code=303)
     form = await request.form()
     code = str(form.get("code", ""))
-    if not request.app.state.rate_limiter.hit("sign-in", client_address(request, settings), limit=20, window_seconds=900):
-        return _code_page(request, db, settings, error=_("Too many tries from here. Please wait a few minutes and try again."), status_code=429)
+    address = client_address(request, settings)
+    wait = throttle.address_wait(Step.CODE, address)
+    if wait:
+        return _code_page(request, db, settings, error=_connection_wait(wait), status_code=429)
 
-    def check() -> tuple[service.CodeCheck, str | None]:
+    def check() -> tuple[service.CodeCheck, tuple[str, bool] | None]:
         with db.transaction() as session:
             result = service.check_second_factor(session, pending["u"], code)
             if not result.ok or result.user is None:
                 return result, None
-            areas = service.areas_for(session, result.user)
-            if not areas:
+            started = _after_sign_in(session, result.user)
+            if started is None:
                 return service.CodeCheck(user=None, refusal=CodeRefusal.UNAVAILABLE), None
-            return result, service.start_session(session, result.user, areas[0])
+            return result, started
 
-    result, token = await run_in_threadpool(check)
-    if token is not None:
-        return _signed_in(settings, token, pending["n"])
+    result, started = await run_in_threadpool(check)
+    if started is not None:
+        assert result.user is not None
+        throttle.clear_account(result.user.email)
+        return _signed_in_to(settings, started[0], started[1], pending["n"])
     if result.refusal == CodeRefusal.UNAVAILABLE:
         return RedirectResponse("/staff/sign-in", status_code=303)
+    if result.refusal in {CodeRefusal.WRONG, CodeRefusal.REUSED}:
+        throttle.count_address(Step.CODE, address)
     messages = {
         CodeRefusal.WRONG: _("That code did not work. Check the time on your phone is right, and enter the newest code your app shows."),
         CodeRefusal.REUSED: _("That code has already been used. Wait for your app to show a new one, then enter it."),
@@ -225,13 +356,63 @@ async def _check_code(request: Request, db: DatabaseDep, settings: Settings) -> 
 
 
 @router.post("/sign-in/code")
-async def code_submit(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
-    return await _check_code(request, db, settings)
+async def code_submit(request: Request, db: DatabaseDep, settings: SettingsDep, throttle: ThrottleDep) -> Response:
+    return await _check_code(request, db, settings, throttle)
 
 
 @router.post("/sign-in/set-up-code")
-async def set_up_code_submit(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
-    return await _check_code(request, db, settings)
+async def set_up_code_submit(request: Request, db: DatabaseDep, settings: SettingsDep, throttle: ThrottleDep) -> Response:
+    return await _check_code(request, db, settings, throttle)
+
+
+# --- Choosing an area, after sign-in and later ---------------------------------------------------
+
+
+def _area_page(
+    request: Request, areas: list[Area], *, action: str, next_path: str, current: Area | None = None, held_by_provider: bool = False
+) -> Response:
+    context = {"areas": areas, "action": action, "next": next_path, "current": current, "held_by_provider": held_by_provider}
+    return render(request, "accounts/choose_area.html", context)
+
+
+@router.get("/sign-in/area")
+def choose_area_form(request: Request, db: DatabaseDep, settings: SettingsDep, next: str = "/staff/") -> Response:
+    choice = _awaiting_choice(request, db, settings)
+    if choice is None:
+        return RedirectResponse("/staff/sign-in", status_code=303)
+    return _area_page(request, choice.areas, action=CHOOSE_AREA_PATH, next_path=_safe_next(next))
+
+
+@router.post("/sign-in/area")
+def choose_area(request: Request, db: DatabaseDep, settings: SettingsDep, data: Annotated[AreaChoiceForm, Form()]) -> Response:
+    choice = _awaiting_choice(request, db, settings)
+    if choice is None:
+        return RedirectResponse("/staff/sign-in", status_code=303)
+    assert choice.user.id is not None
+    with db.transaction() as session:
+        token = service.choose_area(session, choice.session_id, choice.user.id, data.area)
+    if token is None:
+        raise HTTPException(status_code=404)
+    return _signed_in(settings, token, _safe_next(data.next))
+
+
+@router.get("/area")
+def switch_area_form(request: Request, staff: StaffDep, db: DatabaseDep) -> Response:
+    with db.session() as session:
+        areas, held_by_provider = service.areas_to_switch_to(session, staff)
+    return _area_page(request, areas, action=SWITCH_AREA_PATH, next_path="/staff/", current=staff.area, held_by_provider=held_by_provider)
+
+
+@router.post("/area")
+def switch_area(staff: StaffDep, db: DatabaseDep, settings: SettingsDep, data: Annotated[AreaChoiceForm, Form()]) -> Response:
+    """Moves this session to another of the person's areas; refused (404) for an area where they
+    have no role, and for a single sign-on session, which stays in its provider's area."""
+    assert staff.user.id is not None
+    with db.transaction() as session:
+        token = service.choose_area(session, staff.session_id, staff.user.id, data.area)
+    if token is None:
+        raise HTTPException(status_code=404)
+    return _signed_in(settings, token, "/staff/")
 
 
 # --- Signing in with your organisation (OpenID Connect) ----------------------------------------
@@ -273,13 +454,15 @@ def _refused(request: Request, db: DatabaseDep, settings: Settings, refusal: Sso
 
 
 @router.post("/sign-in/oidc/{area_slug}")
-async def oidc_start(area_slug: str, request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
+async def oidc_start(area_slug: str, request: Request, db: DatabaseDep, settings: SettingsDep, throttle: ThrottleDep) -> Response:
     form = await request.form()
     next_path = _safe_next(form.get("next"))
-    # Each start calls the provider and stores an attempt, so it shares the sign-in rate limit.
-    if not request.app.state.rate_limiter.hit("sign-in", client_address(request, settings), limit=20, window_seconds=900):
-        error = _("Too many tries from here. Please wait a few minutes and try again.")
-        return _sign_in_page(request, db, error=error, next_path=next_path, status_code=429)
+    # Each start calls the provider and stores an attempt, so starts have their own limit.
+    address = client_address(request, settings)
+    wait = throttle.address_wait(Step.SSO_START, address)
+    if wait:
+        return _sign_in_page(request, db, error=_connection_wait(wait), next_path=next_path, status_code=429)
+    throttle.count_address(Step.SSO_START, address)
     with db.session() as session:
         found = service.oidc_config_by_slug(session, area_slug)
     if found is None:
@@ -362,9 +545,20 @@ async def oidc_callback(request: Request, db: DatabaseDep, settings: SettingsDep
 
 
 @router.post("/sign-out")
-def sign_out(staff: StaffDep, db: DatabaseDep, settings: SettingsDep) -> Response:
-    with db.transaction() as session:
-        provider_logout = service.end_session(session, staff)
+def sign_out(
+    request: Request, db: DatabaseDep, settings: SettingsDep,
+    staff: Annotated[StaffIdentity | None, Depends(optional_staff)],
+) -> Response:
+    provider_logout = None
+    if staff is None:
+        # Signed in but not yet in an area (or not signed in at all).
+        choice = _awaiting_choice(request, db, settings)
+        if choice is not None and choice.user.id is not None:
+            with db.transaction() as session:
+                service.end_session_by_id(session, choice.session_id, choice.user.id)
+    else:
+        with db.transaction() as session:
+            provider_logout = service.end_session(session, staff)
     # After single sign-on, end the organisation's session too, where the provider offers it.
     response = RedirectResponse(provider_logout or "/staff/sign-in", status_code=303)
     _clear_cookie(response, settings, staff_cookie_name(settings))
@@ -385,6 +579,7 @@ def _settings_page(request: Request, staff: StaffIdentity, db: DatabaseDep, sett
     assert staff.area.id is not None
     with db.session() as session:
         config = service.oidc_config(session, staff.area.id)
+        claimed_elsewhere = service.domains_claimed_elsewhere(session, config) if config else []
     if values is None:
         values = {
             "enabled": config.enabled if config else True,
@@ -409,6 +604,7 @@ def _settings_page(request: Request, staff: StaffIdentity, db: DatabaseDep, sett
             "redirect_uri": redirect_uri,
             "post_logout_redirect_uri": post_logout,
             "roles": [role.value for role in Role],
+            "domains_taken": _domains_taken(claimed_elsewhere) if claimed_elsewhere else "",
         },
         status_code=status_code,
     )
@@ -431,10 +627,13 @@ async def sso_settings_save(request: Request, staff: Admin, db: DatabaseDep, set
         mapping = {}
         errors["role_mapping"] = str(FIELD_ERRORS["role_mapping"])
     try:
-        parsed = OidcConfigInput(
-            enabled=values["enabled"], organisation_name=values["organisation_name"], issuer=values["issuer"],
-            client_id=values["client_id"], client_secret=str(form.get("client_secret", "")), scopes=values["scopes"],
-            allowed_domains=values["allowed_domains"], groups_claim=values["groups_claim"], role_mapping=mapping,
+        parsed = OidcConfigInput.model_validate(
+            {
+                "enabled": values["enabled"], "organisation_name": values["organisation_name"], "issuer": values["issuer"],
+                "client_id": values["client_id"], "client_secret": str(form.get("client_secret", "")), "scopes": values["scopes"],
+                "allowed_domains": values["allowed_domains"], "groups_claim": values["groups_claim"], "role_mapping": mapping,
+            },
+            context={"allow_loopback_http": request.app.state.settings.env == "test"},
         )
     except ValidationError as exc:
         for error in exc.errors():
@@ -445,8 +644,21 @@ async def sso_settings_save(request: Request, staff: Admin, db: DatabaseDep, set
     if errors or parsed is None:
         return _settings_page(request, staff, db, settings, values=values, errors=errors, status_code=400)
     assert staff.area.id is not None
-    with db.transaction() as session:
-        area = service.area_by_id(session, staff.area.id)
-        assert area is not None
-        service.save_oidc_config(session, area, parsed.model_dump(), actor_id=staff.user.id)
+    try:
+        with db.transaction() as session:
+            area = service.area_by_id(session, staff.area.id)
+            assert area is not None
+            service.save_oidc_config(session, area, parsed.model_dump(), actor_id=staff.user.id)
+    except service.DomainTaken as exc:
+        errors["allowed_domains"] = _domains_taken(exc.domains)
+        return _settings_page(request, staff, db, settings, values=values, errors=errors, status_code=400)
     return RedirectResponse("/staff/admin/sign-in?saved=1", status_code=303)
+
+
+def _domains_taken(domains: list[str]) -> str:
+    return ngettext(
+        "Another area's sign-in already lets in people at %(domains)s. An email domain can belong to one area only: take it out here, or ask a Safety Map administrator to move it.",
+        "Another area's sign-in already lets in people at %(domains)s. An email domain can belong to one area only: take them out here, or ask a Safety Map administrator to move them.",
+        len(domains),
+        domains=", ".join(domains),
+    )

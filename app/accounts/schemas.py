@@ -6,7 +6,7 @@ import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from app.accounts.models import Role
 from app.core.i18n import lazy_gettext as _l
@@ -25,13 +25,15 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
-def check_issuer(value: str) -> str:
-    """An issuer is an https URL without query or fragment; plain http only on this machine (tests)."""
+def check_issuer(value: str, *, allow_loopback_http: bool = False) -> str:
+    """An issuer is an https URL without query or fragment. Plain http to this machine is allowed only
+    when the caller says so (SAFETYMAP_ENV=test, for the test provider on loopback): otherwise an admin
+    could point the server at any local port."""
     value = value.strip()
     parts = urlsplit(value)
     if parts.scheme not in {"https", "http"} or not parts.hostname:
         raise ValueError("issuer_url")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+    if parts.scheme == "http" and not (allow_loopback_http and is_loopback_host(parts.hostname)):
         raise ValueError("issuer_https")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise ValueError("issuer_url")
@@ -72,8 +74,9 @@ class OidcConfigInput(BaseModel):
 
     @field_validator("issuer")
     @classmethod
-    def _issuer(cls, value: str) -> str:
-        return check_issuer(value)
+    def _issuer(cls, value: str, info: ValidationInfo) -> str:
+        context = info.context or {}
+        return check_issuer(value, allow_loopback_http=bool(context.get("allow_loopback_http")))
 
     @field_validator("organisation_name", "client_id", "groups_claim")
     @classmethod
@@ -102,6 +105,13 @@ class OidcConfigInput(BaseModel):
         if not value:
             raise ValueError("role_mapping")
         return value
+
+
+class AreaChoiceForm(BaseModel):
+    """The area a signed-in person chooses to work in, by its slug."""
+
+    area: str = Field(min_length=1, max_length=80)
+    next: str = Field(default="/staff/", max_length=500)
 
 
 FIELD_ERRORS = {

@@ -5,7 +5,9 @@ staff member) and every role, in the user's own area and with another area's ids
 - nobody signed out gets past the sign-in redirect;
 - a role the route does not name gets 403 (the route's one require_role dependency says who may);
 - a role it names, pointed at another area's context, action, entry or workshop, gets 403 or 404;
-- a role it names gets the page in its own area, and no page or export shows the other area's words.
+- a role it names gets the page in its own area, and no page or export shows the other area's words;
+- all of this while the person is an admin of the other area too, having chosen their own area
+  after signing in (the area switcher is any staff member's, and moves only between their areas).
 A route that declares no role, or has a path parameter this test cannot fill from another area,
 fails the test until someone decides what it needs.
 """
@@ -21,15 +23,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.accounts.models import Role
+from app.accounts.models import Membership, Role
 from app.core import web
 from tests.factories import make_area, make_context, make_published, make_report, make_staff
 from tests.support import csrf_from, sign_in
 
 # The sign-in flow itself is for people who are not signed in yet.
 SIGN_IN_FLOW = re.compile(r"^/staff/sign-(in|out)(/|$)")
-# Pages every signed-in staff member may open (they redirect to the right place for the role).
-ANY_STAFF = {"/staff/"}
+# Pages every signed-in staff member may open (home redirects to the right place for the role; the
+# area switcher lists and moves between the person's own areas only).
+ANY_STAFF = {"/staff/", "/staff/area"}
 # Child ids that only make sense under a parent id (the parent, from the other area, is what is refused).
 CHILD_PARAMS = {"entry_id", "question_id"}
 MARKER = "Northwick-only-marker"
@@ -176,8 +179,12 @@ def test_access_matrix_every_staff_route_every_role_own_and_other_area(web_app: 
 
     for role in Role:
         user = make_staff(session, home, role.value)
+        # Everyone here is also an admin of the other area, and chose their own after signing in:
+        # a role held elsewhere grants nothing in the area the session works in.
+        session.add(Membership(user_id=user.id, area_id=other.id, role=Role.ADMIN.value))
+        session.commit()
         with TestClient(web_app, follow_redirects=False) as client:
-            sign_in(client, user.email)
+            sign_in(client, user.email, area=home.slug)
             token = _token(client)
             for route in routes:
                 allowed = route.roles is None or role == Role.ADMIN or role.value in route.roles
@@ -206,6 +213,28 @@ def test_access_matrix_every_staff_route_every_role_own_and_other_area(web_app: 
                     if MARKER in response.text:
                         problems.append(f"{role.value} GET {own} shows the other area's words")
     assert problems == [], "\n".join(problems)
+
+
+def test_the_switcher_moves_a_session_only_into_the_persons_own_areas(web_app: FastAPI, session: Session) -> None:
+    home = make_area(session, "brackenford")
+    other = make_area(session, "northwick")
+    _town(session, other, MARKER)
+    for role in Role:
+        user = make_staff(session, home, role.value)
+        with TestClient(web_app, follow_redirects=False) as client:
+            sign_in(client, user.email)
+            token = _token(client)
+            switcher = client.get("/staff/area")
+            assert switcher.status_code == 200 and 'value="northwick"' not in switcher.text
+            assert client.post("/staff/area", data={"area": other.slug, "csrf_token": token}).status_code == 404
+            assert MARKER not in client.get("/staff/register").text
+            # Given a role there, the same person may move, and then sees that area only.
+            session.rollback()  # end this test session's read snapshot before writing
+            session.add(Membership(user_id=user.id, area_id=other.id, role=Role.STATUTORY.value))
+            session.commit()
+            assert client.post("/staff/area", data={"area": other.slug, "csrf_token": token}).status_code == 303
+            register = client.get("/staff/register")
+            assert register.status_code == 200 and MARKER in register.text
 
 
 def _token(client: TestClient) -> str:
