@@ -1,12 +1,20 @@
 """Every table model, imported in one place so Alembic and the tests see the whole schema."""
 
-from app.accounts.models import AreaOidcConfig, Membership, OidcLoginAttempt, StaffSession, User
+from app.accounts.models import (
+    AreaOidcConfig,
+    Membership,
+    OidcDomain,
+    OidcLoginAttempt,
+    StaffSession,
+    User,
+)
 from app.areas.models import Area, Place
 from app.audit.models import AuditEvent
 from app.moderation.models import ModerationDecision, OutboxMessage, SafeguardingAlert, TriageLabel
 from app.register.models import (
     Action,
     Context,
+    ContextAggregate,
     ContextNoteChange,
     ContextRegrouping,
     ContextStatusChange,
@@ -31,11 +39,13 @@ __all__ = [
     "AreaOidcConfig",
     "AuditEvent",
     "Context",
+    "ContextAggregate",
     "ContextNoteChange",
     "ContextRegrouping",
     "ContextStatusChange",
     "Membership",
     "ModerationDecision",
+    "OidcDomain",
     "OidcLoginAttempt",
     "OutboxMessage",
     "PanelDecision",

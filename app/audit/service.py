@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.audit.models import AuditEvent
 
@@ -30,10 +29,3 @@ def record(
     )
     session.add(event)
     return event
-
-
-def events_for_area(session: Session, area_id: int, *, limit: int = 200, action_prefix: str = "") -> Sequence[AuditEvent]:
-    query = select(AuditEvent).where(AuditEvent.area_id == area_id)
-    if action_prefix:
-        query = query.where(col(AuditEvent.action).startswith(action_prefix))
-    return session.exec(query.order_by(col(AuditEvent.id).desc()).limit(limit)).all()

@@ -10,7 +10,9 @@ AREA = {
     "slug": "brackenford",
     "name": "Brackenford",
     "default_locale": "en",
-    "locales": "en,cy",
+    # Every language the app knows is switched on; visitors are offered the shipped ones
+    # (app/core/i18n.py), the rest can be previewed at /language/<code>.
+    "locales": "en,cy,pl,ur,ar,ro,so",
     "min_cell_count": 5,
     "retention_days": 90,
     "h3_resolution": 8,

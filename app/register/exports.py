@@ -12,7 +12,7 @@ import h3
 from sqlmodel import Session, col, select
 
 from app.register.models import Context
-from app.register.service import PanelItem
+from app.register.panel import PanelItem
 from app.reports.models import Report, ReportStatus
 from app.reports.taxonomy import category_label
 

@@ -53,6 +53,9 @@ class Context(SQLModel, table=True):
     neighbourhood: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
     # A context merged into another stays as a closed record pointing at the one that carries on.
     merged_into_id: int | None = Field(default=None, foreign_key="context.id")
+    # When its newest published entry was made: the register's "activity" sort reads this, not the
+    # entries (kept by app.register.counts in the same transaction as the entry's change).
+    last_entry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
@@ -168,9 +171,41 @@ class PanelDecision(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
-# The register list and the weighting aggregate every published entry of an area by context, kind and
-# month; this index answers that from the index alone on PostgreSQL (see bench/register_bench.py).
-# Declared here, beside the queries it serves, rather than in app/reports.
+class AggregateDimension(StrEnum):
+    """What a context_aggregate row counts (see app.register.counts)."""
+
+    ENTRIES = "entries"  # by month and kind
+    URGENT = "urgent"  # by month and kind
+    THEME = "theme"  # by month, kind and category code
+    TIME_BAND = "time_band"  # by code only
+    DAY = "day"  # by code only
+    SOURCE = "source"  # by code only
+
+
+class ContextAggregate(SQLModel, table=True):
+    """How many published entries a context has, by one dimension: the register reads these, never
+    the entries themselves, so its cost follows the number of contexts rather than of reports.
+
+    Kept in the same transaction as every change that moves an entry in or out of a context
+    (publish, withdrawal, merge, split); `safetymap register rebuild-counts` recomputes them.
+    `month` ('YYYY-MM') and `kind` are '' for the dimensions that are not broken down by them.
+    """
+
+    __tablename__ = "context_aggregate"
+    __table_args__ = (Index("ix_context_aggregate_area", "area_id", "dimension", "month"),)
+
+    context_id: int = Field(foreign_key="context.id", primary_key=True)
+    dimension: str = Field(sa_type=String(12), primary_key=True)
+    month: str = Field(sa_type=String(7), primary_key=True)
+    kind: str = Field(sa_type=String(20), primary_key=True)
+    code: str = Field(sa_type=String(60), primary_key=True)
+    area_id: int = Field(foreign_key="area.id")
+    count: int = 0
+
+
+# Published entries of an area by context, kind and month. The register itself now reads
+# context_aggregate instead; the workshop vote tally and the exports still filter on these columns.
+# Declared here, beside the queries it served, rather than in app/reports.
 Index(
     "ix_report_register",
     Report.__table__.c.area_id,  # type: ignore[attr-defined]

@@ -20,11 +20,25 @@ from starlette.datastructures import FormData
 
 from app.accounts.models import Role
 from app.accounts.service import StaffIdentity
+from app.audit.access import ACCESS_LOG_PER_PAGE, ViewRecord, access_log, records_view
 from app.core.i18n import lazy_gettext as _l
 from app.core.templating import render
 from app.core.types import utcnow
-from app.core.web import DatabaseDep, SessionDep, require_role, use_locale
-from app.register import charts, exports, labels, service, staff_map, weighting
+from app.core.web import SessionDep, require_role, use_locale
+from app.register import actions as actions_service
+from app.register import (
+    charts,
+    exports,
+    labels,
+    listing,
+    periods,
+    regrouping,
+    service,
+    staff_map,
+    weighting,
+)
+from app.register import panel as panel_service
+from app.register import profile as profiles
 from app.register.models import (
     ActionStatus,
     AssessmentField,
@@ -80,54 +94,52 @@ def _area_id(staff: StaffIdentity) -> int:
     return staff.area.id
 
 
-def _filters(status: str, kind: str, q: str, period: str, theme: str, neighbourhood: str, sort: str) -> service.RegisterFilters:
-    return service.RegisterFilters(
+def _filters(status: str, kind: str, q: str, period: str, theme: str, neighbourhood: str, sort: str) -> listing.RegisterFilters:
+    return listing.RegisterFilters(
         status=status if status in {s.value for s in ContextStatus} else None,
         kind=kind if kind in {k.value for k in ContextKind} else None,
         search=q[:100],
-        period=period if period in service.PERIODS else service.DEFAULT_PERIOD,
+        period=period if period in periods.PERIODS else periods.DEFAULT_PERIOD,
         theme=theme[:40] or None,
         neighbourhood=neighbourhood[:80] or None,
-        sort=sort if sort in service.SORTS else "activity",
+        sort=sort if sort in listing.SORTS else "activity",
     )
 
 
 @router.get("")
 def register(
-    request: Request, staff: RegisterReader, session: SessionDep, db: DatabaseDep, status: str = "", kind: str = "", q: str = "",
-    period: str = service.DEFAULT_PERIOD, theme: str = "", neighbourhood: str = "", sort: str = "activity", page: int = 1,
+    request: Request, staff: RegisterReader, session: SessionDep, view: Annotated[ViewRecord, Depends(records_view("list_viewed"))], status: str = "", kind: str = "", q: str = "",
+    period: str = periods.DEFAULT_PERIOD, theme: str = "", neighbourhood: str = "", sort: str = "activity", page: int = 1,
 ) -> Response:
     filters = _filters(status, kind, q, period, theme, neighbourhood, sort)
     page = max(page, 1)
-    result = service.register_page(session, _area_id(staff), filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    result = listing.register_page(session, _area_id(staff), filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     # What was filtered on, but not the typed search words (the log keeps codes, not free text).
     logged = {k: v for k, v in filters.query_params().items() if k != "q"}
-    service.record_view(db, staff, "list_viewed", filters=logged, searched=bool(filters.search), page=page)
+    view.note(filters=logged, searched=bool(filters.search), page=page)
     return _render(
         request,
         "register/list.html",
         {
             "result": result, "rows": result.rows, "total": result.total, "filters": filters, "page": page,
             "pages": max((result.total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-            "statuses": list(ContextStatus), "kinds": list(ContextKind), "periods": list(service.PERIODS), "sorts": service.SORTS,
+            "statuses": list(ContextStatus), "kinds": list(ContextKind), "periods": list(periods.PERIODS), "sorts": listing.SORTS,
             "sparkline": charts.sparkline, "category_label": category_label,
         },
     )
 
 
 @router.get("/map")
-def register_map(request: Request, staff: RegisterReader, session: SessionDep, db: DatabaseDep) -> Response:
+def register_map(request: Request, staff: RegisterReader, session: SessionDep, _: Annotated[ViewRecord, Depends(records_view("map_viewed"))]) -> Response:
     contexts_map = staff_map.contexts_map(session, staff.area)
-    service.record_view(db, staff, "map_viewed")
     return _render(request, "register/contexts_map.html", {"map": contexts_map})
 
 
 @router.get("/weighting")
-def weighting_page(request: Request, staff: RegisterReader, session: SessionDep, db: DatabaseDep) -> Response:
+def weighting_page(request: Request, staff: RegisterReader, session: SessionDep, _: Annotated[ViewRecord, Depends(records_view("weighting_viewed"))]) -> Response:
     # The room's priorities: closed workshop dot-votes on published entries, per context.
     votes = workshop_votes_by_context(session, _area_id(staff))
     ranked = weighting.weigh_contexts(session, _area_id(staff), workshop_votes=votes)
-    service.record_view(db, staff, "weighting_viewed")
     return _render(
         request, "register/weighting.html",
         {"ranked": ranked, "weights": weighting.WEIGHTS, "labels": weighting.FACTOR_LABELS, "category_label": category_label, "votes_on": bool(votes)},
@@ -135,17 +147,15 @@ def weighting_page(request: Request, staff: RegisterReader, session: SessionDep,
 
 
 @router.get("/panel")
-def panel(request: Request, staff: RegisterReader, session: SessionDep, db: DatabaseDep) -> Response:
-    response = _panel_page(request, session, staff)
-    service.record_view(db, staff, "panel_viewed")
-    return response
+def panel(request: Request, staff: RegisterReader, session: SessionDep, _: Annotated[ViewRecord, Depends(records_view("panel_viewed"))]) -> Response:
+    return _panel_page(request, session, staff)
 
 
 def _panel_page(request: Request, session: Any, staff: StaffIdentity, *, error: str = "", error_for: int | None = None) -> Response:
     return _render(
         request, "register/panel.html",
         {
-            "items": service.panel_agenda(session, _area_id(staff)), "statuses": list(ContextStatus), "response_types": list(ResponseType),
+            "items": panel_service.panel_agenda(session, _area_id(staff)), "statuses": list(ContextStatus), "response_types": list(ResponseType),
             "action_statuses": list(ActionStatus), "category_label": category_label, "time_labels": TIME_BANDS,
             "today": utcnow().date(), "error": error, "error_for": error_for,
         },
@@ -154,9 +164,8 @@ def _panel_page(request: Request, session: Any, staff: StaffIdentity, *, error: 
 
 
 @router.get("/panel.csv")
-def panel_export(staff: RegisterReader, session: SessionDep, db: DatabaseDep) -> Response:
-    body = exports.panel_csv(service.panel_agenda(session, _area_id(staff)))
-    service.record_view(db, staff, "exported", format="panel_csv")
+def panel_export(staff: RegisterReader, session: SessionDep, _: Annotated[ViewRecord, Depends(records_view("exported", format="panel_csv"))]) -> Response:
+    body = exports.panel_csv(panel_service.panel_agenda(session, _area_id(staff)))
     return Response(
         body, media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{staff.area.slug}-panel-agenda.csv"'},
@@ -170,11 +179,11 @@ def _date(value: str) -> date | None:
         raise service.RegisterError("date_invalid") from exc
 
 
-def _action_input(form: FormData, prefix: str = "") -> service.ActionInput:
+def _action_input(form: FormData, prefix: str = "") -> actions_service.ActionInput:
     def value(key: str) -> str:
         return str(form.get(prefix + key, ""))
 
-    return service.ActionInput(
+    return actions_service.ActionInput(
         title=value("title")[:200], owner_organisation=value("owner_organisation")[:160], response_type=value("response_type"),
         status=value("status") or ActionStatus.PLANNED, due_date=_date(value("due_date")), detail=value("detail")[:5000],
         public_summary=value("public_summary")[:1000],
@@ -188,9 +197,9 @@ async def record_decision(request: Request, context_id: int, staff: RegisterEdit
     try:
         panel_date = _date(str(form.get("panel_date", ""))) or utcnow().date()
         action = _action_input(form, "action_") if str(form.get("action_title", "")).strip() else None
-        service.record_decision(
+        panel_service.record_decision(
             session, staff, context,
-            service.DecisionInput(
+            panel_service.DecisionInput(
                 panel_date=panel_date, decision=str(form.get("decision", ""))[:5000], to_status=str(form.get("to_status", "")) or None,
                 keep_on_agenda=form.get("keep_on_agenda") == "yes",
             ),
@@ -203,11 +212,11 @@ async def record_decision(request: Request, context_id: int, staff: RegisterEdit
 
 
 @router.get("/access-log")
-def access_log(request: Request, staff: AreaAdmin, session: SessionDep, db: DatabaseDep, page: int = 1) -> Response:
+def access_log_page(request: Request, staff: AreaAdmin, session: SessionDep, view: Annotated[ViewRecord, Depends(records_view("access_log_viewed"))], page: int = 1) -> Response:
     page = max(page, 1)
-    entries, total = service.access_log(session, _area_id(staff), page=page)
-    service.record_view(db, staff, "access_log_viewed", page=page)
-    per_page = service.ACCESS_LOG_PER_PAGE
+    entries, total = access_log(session, _area_id(staff), page=page)
+    view.note(page=page)
+    per_page = ACCESS_LOG_PER_PAGE
     return _render(request, "register/access_log.html", {"entries": entries, "total": total, "page": page, "pages": max((total + per_page - 1) // per_page, 1)})
 
 
@@ -221,7 +230,7 @@ def _context(session: Any, staff: StaffIdentity, context_id: int) -> Context:
 def _profile_page(
     request: Request, session: Any, staff: StaffIdentity, context_id: int, *, status_code: int = 200, entries_page: int = 1, **extra: Any
 ) -> Response:
-    profile = service.context_profile(session, _area_id(staff), context_id, entries_page=entries_page)
+    profile = profiles.context_profile(session, _area_id(staff), context_id, entries_page=entries_page)
     if profile is None:
         raise HTTPException(status_code=404)
     months = [m.month for m in profile.monthly]
@@ -251,9 +260,12 @@ def _error_page(request: Request, session: Any, staff: StaffIdentity, context_id
 
 
 @router.get("/contexts/{context_id}")
-def context_page(request: Request, context_id: int, staff: RegisterReader, session: SessionDep, db: DatabaseDep, entries: int = 1) -> Response:
+def context_page(
+    request: Request, context_id: int, staff: RegisterReader, session: SessionDep,
+    view: Annotated[ViewRecord, Depends(records_view("context_viewed", subject="context_id"))], entries: int = 1,
+) -> Response:
     response = _profile_page(request, session, staff, context_id, entries_page=entries)
-    service.record_view(db, staff, "context_viewed", context_id, entries_page=entries)
+    view.note(entries_page=entries)
     return response
 
 
@@ -304,7 +316,7 @@ async def merge(request: Request, context_id: int, staff: RegisterCurator, sessi
     if target is None:
         return _error_page(request, session, staff, context_id, "not_found", "merge")
     try:
-        service.merge_contexts(session, staff, source, target, str(form.get("note", "")))
+        regrouping.merge_contexts(session, staff, source, target, str(form.get("note", "")))
     except service.RegisterError as exc:
         return _error_page(request, session, staff, context_id, exc.code, "merge")
     return _back(target_id)
@@ -316,7 +328,7 @@ async def split(request: Request, context_id: int, staff: RegisterCurator, sessi
     form = await request.form()
     entry_ids = [int(str(v)) for v in form.getlist("entry_id") if str(v).isdigit()]
     try:
-        new = service.split_context(
+        new = regrouping.split_context(
             session, staff, source, entry_ids, name=str(form.get("name", ""))[:160], kind=str(form.get("kind", "")), note=str(form.get("note", ""))
         )
     except service.RegisterError as exc:
@@ -331,14 +343,14 @@ async def add_action(request: Request, context_id: int, staff: RegisterEditor, s
     form = await request.form()
     values = {key: str(form.get(key, "")) for key in ("title", "owner_organisation", "response_type", "status", "due_date", "detail", "public_summary")}
     try:
-        service.record_action(session, staff, context, _action_input(form))
+        actions_service.record_action(session, staff, context, _action_input(form))
     except service.RegisterError as exc:
         return _error_page(request, session, staff, context_id, exc.code, "action", action_values=values)
     return _back(context_id, "#actions")
 
 
 def _action(session: Any, staff: StaffIdentity, action_id: int) -> Any:
-    action = service.get_action(session, _area_id(staff), action_id)
+    action = actions_service.get_action(session, _area_id(staff), action_id)
     if action is None:
         raise HTTPException(status_code=404)
     return action
@@ -349,7 +361,7 @@ async def update_action(request: Request, action_id: int, staff: RegisterEditor,
     action = _action(session, staff, action_id)
     form = await request.form()
     try:
-        service.update_action(session, staff, action, status=str(form.get("status", "")), due_date=_date(str(form.get("due_date", ""))))
+        actions_service.update_action(session, staff, action, status=str(form.get("status", "")), due_date=_date(str(form.get("due_date", ""))))
     except service.RegisterError as exc:
         return _error_page(request, session, staff, action.context_id, exc.code, "action")
     return _back(action.context_id, "#actions")
@@ -360,7 +372,7 @@ async def publish_action(request: Request, action_id: int, staff: SummaryPublish
     action = _action(session, staff, action_id)
     form = await request.form()
     try:
-        service.publish_action(session, staff, action, str(form.get("public_summary", "")))
+        actions_service.publish_action(session, staff, action, str(form.get("public_summary", "")))
     except service.RegisterError as exc:
         return _error_page(request, session, staff, action.context_id, exc.code, "action")
     return _back(action.context_id, "#actions")
@@ -369,14 +381,13 @@ async def publish_action(request: Request, action_id: int, staff: SummaryPublish
 @router.post("/actions/{action_id}/unpublish")
 def unpublish_action(action_id: int, staff: SummaryPublisher, session: SessionDep) -> Response:
     action = _action(session, staff, action_id)
-    service.unpublish_action(session, staff, action)
+    actions_service.unpublish_action(session, staff, action)
     return _back(action.context_id, "#actions")
 
 
 @router.get("/export.csv")
-def export_csv(staff: RegisterReader, session: SessionDep, db: DatabaseDep) -> Response:
+def export_csv(staff: RegisterReader, session: SessionDep, _: Annotated[ViewRecord, Depends(records_view("exported", format="csv"))]) -> Response:
     body = exports.entries_csv(session, _area_id(staff))
-    service.record_view(db, staff, "exported", format="csv")
     return Response(
         body, media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{staff.area.slug}-register.csv"'},
@@ -384,9 +395,8 @@ def export_csv(staff: RegisterReader, session: SessionDep, db: DatabaseDep) -> R
 
 
 @router.get("/export.geojson")
-def export_geojson(staff: RegisterReader, session: SessionDep, db: DatabaseDep) -> Response:
+def export_geojson(staff: RegisterReader, session: SessionDep, _: Annotated[ViewRecord, Depends(records_view("exported", format="geojson"))]) -> Response:
     body = exports.dumps(exports.contexts_geojson(session, _area_id(staff)))
-    service.record_view(db, staff, "exported", format="geojson")
     return Response(
         body, media_type="application/geo+json",
         headers={"content-disposition": f'attachment; filename="{staff.area.slug}-contexts.geojson"'},

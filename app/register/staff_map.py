@@ -12,9 +12,9 @@ import h3
 from sqlmodel import Session, col, select
 
 from app.areas.models import Area
+from app.register.counts import kind_totals
 from app.register.models import Context
 from app.register.public_map import _projector, balance_of
-from app.register.service import EMPTY_AGGREGATES, aggregates_for
 from app.reports.models import ReportKind
 
 
@@ -60,13 +60,13 @@ def contexts_map(session: Session, area: Area) -> ContextsMap:
     contexts = session.exec(
         select(Context).where(Context.area_id == area.id, col(Context.merged_into_id).is_(None)).order_by(col(Context.name))
     ).all()
-    aggregates = aggregates_for(session, area.id, contexts)
+    totals = kind_totals(session, area.id)
     by_cell: dict[str, list[MapContext]] = {}
     without: list[MapContext] = []
     for context in contexts:
         assert context.id is not None
-        agg = aggregates.get(context.id, EMPTY_AGGREGATES)
-        item = MapContext(context, agg.total(ReportKind.SAFE), agg.total(ReportKind.UNSAFE), agg.total(ReportKind.STRUCTURAL))
+        counts = totals.get(context.id, {})
+        item = MapContext(context, *(counts.get(kind, 0) for kind in (ReportKind.SAFE, ReportKind.UNSAFE, ReportKind.STRUCTURAL)))
         if context.h3_cell and h3.is_valid_cell(context.h3_cell):
             by_cell.setdefault(context.h3_cell, []).append(item)
         else:

@@ -19,8 +19,9 @@ from sqlmodel import Session, col, select
 
 from app.core.i18n import lazy_gettext as _l
 from app.core.types import utcnow
-from app.register.models import Context, ContextStatus
-from app.register.service import EMPTY_AGGREGATES, aggregates_for, recent_windows, window_counts
+from app.register.counts import EMPTY_AGGREGATES, aggregates_for, window_counts
+from app.register.models import AggregateDimension, Context, ContextStatus
+from app.register.periods import recent_windows
 from app.reports.models import ReportKind
 
 # Points per unit. Safe places lower the score, but by at most half of what the unsafe entries add:
@@ -77,7 +78,10 @@ def weigh_contexts(
     contexts = session.exec(
         select(Context).where(Context.area_id == area_id, col(Context.merged_into_id).is_(None), Context.status != ContextStatus.CLOSED)
     ).all()
-    aggregates = aggregates_for(session, area_id, contexts)
+    aggregates = aggregates_for(
+        session, area_id, contexts, since=previous[0],
+        dimensions=[AggregateDimension.ENTRIES, AggregateDimension.URGENT, AggregateDimension.THEME],
+    )
     votes = workshop_votes or {}
     ranked = []
     for context in contexts:

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from app.areas.models import Area
 from app.audit import service as audit
@@ -297,5 +297,60 @@ def save_version(
     return version
 
 
-def version_count(session: Session, area_id: int) -> int:
-    return int(session.exec(select(func.count()).select_from(TaxonomyVersion).where(TaxonomyVersion.area_id == area_id)).one())
+# --- One read of the current words, for the per-process area cache (app.areas.lookup) -----------
+
+
+@dataclass(frozen=True)
+class TaxonomyWords:
+    """An area's current version as plain data: everything the public form asks, without a query.
+
+    Immutable once built, so one copy serves every request thread until the area's words change.
+    Answers match `current_categories`, `question_wordings` and `allowed_category_codes`.
+    """
+
+    version_id: int | None
+    # kind -> the version's category rows for that kind, in order, as (code, hidden)
+    rows: dict[str, tuple[tuple[str, bool], ...]]
+    labels: LabelState
+
+    def categories(self, kind: str, locale: str) -> list[tuple[str, str]]:
+        if self.version_id is None:
+            return [(code, default_label(kind, category_key(code), locale)) for code in default_categories(kind)]
+        rows = self.rows.get(kind, ())
+        if not rows:
+            return [(code, _label(self.labels, kind, category_key(code), locale)) for code in default_categories(kind)]
+        return [(code, _label(self.labels, kind, category_key(code), locale)) for code, hidden in rows if not hidden]
+
+    def wordings(self, kind: str, locale: str, questions: Iterable[str]) -> dict[str, str]:
+        names = list(questions)
+        if any(name not in QUESTION_KEYS for name in names):
+            raise TaxonomyError("unknown_question")
+        if self.version_id is None:
+            return {name: default_label(kind, question_key(name), locale) for name in names}
+        return {name: _label(self.labels, kind, question_key(name), locale) for name in names}
+
+    def wording(self, kind: str, locale: str, question: str) -> str:
+        return self.wordings(kind, locale, (question,))[question]
+
+    def allowed_codes(self, kind: str) -> set[str]:
+        return {code for code, _label_text in self.categories(kind, "en")}
+
+
+def current_words(session: Session, area_id: int) -> TaxonomyWords:
+    """The area's current categories and wording in three small reads (version, rows, labels)."""
+    version = current_version(session, area_id)
+    if version is None or version.id is None:
+        return TaxonomyWords(version_id=None, rows={}, labels={})
+    rows: dict[str, list[tuple[str, bool]]] = {}
+    query = (
+        select(TaxonomyCategory)
+        .where(TaxonomyCategory.version_id == version.id)
+        .order_by(col(TaxonomyCategory.position), col(TaxonomyCategory.id))
+    )
+    for row in session.exec(query).all():
+        rows.setdefault(row.kind, []).append((row.code, row.hidden))
+    labels = {
+        (label.kind, label.key, label.locale): label.text
+        for label in session.exec(select(TaxonomyLabel).where(TaxonomyLabel.version_id == version.id)).all()
+    }
+    return TaxonomyWords(version_id=version.id, rows={kind: tuple(found) for kind, found in rows.items()}, labels=labels)

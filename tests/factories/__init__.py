@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.accounts.models import AreaOidcConfig, User
+from app.accounts.models import AreaOidcConfig, OidcDomain, User
 from app.accounts.service import create_user
 from app.areas.models import Area, Place
 from app.core.types import utcnow
@@ -82,6 +82,9 @@ def make_oidc_config(
     } | overrides
     config = AreaOidcConfig(**values)
     session.add(config)
+    # As saving the settings does: each allowed domain is this area's alone.
+    for domain in config.domain_list:
+        session.add(OidcDomain(domain=domain, area_id=area.id))
     session.commit()
     return config
 
@@ -141,5 +144,10 @@ def make_published(session: Session, area: Area, context: Any, **overrides: Any)
         report.created_at = created_at
     context.updated_at = utcnow()
     session.add_all([report, context])
+    session.flush()
+    # As moderation's publish does, in the same transaction: the register reads these counts.
+    from app.register import counts
+
+    counts.entry_published(session, report)
     session.commit()
     return report

@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.audit.models import AuditEvent
+from app.register.actions import publish_action
 from app.register.models import Action, Context, PanelDecision
-from app.register.service import RegisterError, publish_action
+from app.register.service import RegisterError
 from tests.factories import make_area, make_context, make_published, make_staff
 from tests.support import csrf_from, sign_in
 
