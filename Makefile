@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export SAFETYMAP_DATA_DIR ?= var
 
-.PHONY: help install system-deps static run test test-unit lint typecheck messages-extract messages-update messages-compile messages-check bench clean
+.PHONY: help install system-deps static run test test-unit lint typecheck messages-extract messages-update messages-compile messages-check messages-review run-cluster bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -35,6 +35,13 @@ run: install ## Run the app with demo data on http://127.0.0.1:8000 (SQLite unde
 	$(BIN)/safetymap demo
 	$(BIN)/safetymap serve --host $(HOST) --port $(PORT)
 
+run-cluster: install ## Two app processes behind nginx on PostgreSQL and Redis: http://127.0.0.1:8080 (see README)
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+	  SUDO=""; if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; fi; \
+	  echo "Installing nginx (Debian package nginx-light)"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nginx-light >/dev/null; }
+	$(PY) deploy/cluster.py
+
 system-deps: ## Install the Debian packages the tests need (Chromium, PostgreSQL client)
 	bash scripts/install-system-deps.sh
 
@@ -58,8 +65,12 @@ messages-update: messages-extract ## Merge new strings into every locale's .po
 messages-compile: ## Compile .po to .mo (the app also reads .po directly)
 	$(BIN)/pybabel compile -d locales --statistics
 
-messages-check: ## Fail when the .pot is stale or a shipped locale has untranslated strings
+messages-check: ## Fail when the .pot is stale, plural forms are wrong, or a shipped locale has untranslated strings
 	$(PY) scripts/check_messages.py
+
+messages-review: ## List the strings of LOCALE=xx still awaiting review by a fluent speaker
+	@test -n "$(LOCALE)" || { echo "Say which catalogue: make messages-review LOCALE=cy" >&2; exit 2; }
+	@$(PY) scripts/check_messages.py --review $(LOCALE)
 
 bench: ## Run the benchmarks in bench/ (see bench/README.md)
 	$(PY) bench/page_weight.py

@@ -8,10 +8,13 @@ restores and full-page requests, the whole page is.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel import dates as babel_dates
+from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -55,7 +58,33 @@ def build_environment() -> Environment:
     )
     env.globals["static_url"] = static_url
     env.globals["LOCALE_NAMES"] = i18n.LOCALE_NAMES
+    env.globals["offered_locales"] = i18n.offered_locales
+    env.globals["text_direction"] = i18n.text_direction
+    env.filters["format_date"] = format_date
+    env.filters["format_datetime"] = format_datetime
+    env.filters["format_number"] = format_number
     return env
+
+
+# Dates and numbers in the reader's locale (Babel's CLDR data): month names, order and digits
+# follow the language. `format` is a CLDR width ("short", "medium", "long") or a CLDR pattern.
+def format_date(value: date | datetime | None, format: str = "medium") -> str:
+    if value is None:
+        return "–"
+    return babel_dates.format_date(value, format=format, locale=i18n.format_locale())
+
+
+def format_datetime(value: datetime | None, format: str = "medium") -> str:
+    # Times are stored and shown in UTC, as the staff pages already say.
+    if value is None:
+        return "–"
+    return babel_dates.format_datetime(value, format=format, tzinfo=UTC, locale=i18n.format_locale())
+
+
+def format_number(value: float | None, format: str | None = None) -> str:
+    if value is None:
+        return "–"
+    return format_decimal(value, format=format, locale=i18n.format_locale())
 
 
 environment = build_environment()
