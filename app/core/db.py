@@ -4,6 +4,18 @@ SQLite runs in WAL mode so readers work beside the one writer. A request that ma
 transaction with BEGIN IMMEDIATE: a deferred transaction that later upgrades to a write fails at once
 with SQLITE_BUSY, ignoring busy_timeout, which would drop a young person's report under load.
 synchronous=FULL makes an acknowledged report survive an OS crash.
+
+Two kinds of session, and every request uses them the same way (STYLE.md, "A request"):
+
+- `read()`: for screens that only look. A deferred BEGIN on SQLite (no write lock, ever; WAL lets it
+  run beside the writer) and a plain transaction on PostgreSQL. It refuses to flush a change, so a
+  write that sneaks into a read screen fails loudly in tests instead of taking a lock in production.
+- `writer()` / `transaction()`: for requests that change something. BEGIN IMMEDIATE on SQLite, taken
+  at the first statement (so a writer that was never used costs nothing), and committed by the service
+  that owns the change before the page is rendered.
+
+Neither is ever held while a response is sent: the request dependencies (app.core.web) close them
+when the route function returns.
 """
 
 from __future__ import annotations
@@ -53,6 +65,15 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+class ReadOnlySessionError(RuntimeError):
+    """Something tried to write through a read session (see `Database.read`)."""
+
+
+def _refuse_flush(session: Any, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnlySessionError("a read session cannot write: use a write session (Database.writer)")
+
+
 class Database:
     """One engine, two session factories: reads begin deferred, writes begin IMMEDIATE on SQLite."""
 
@@ -65,6 +86,8 @@ class Database:
             class_=Session,
             expire_on_commit=False,
         )
+        self._read_only = sessionmaker(bind=self.engine, class_=Session, expire_on_commit=False)
+        event.listen(self._read_only, "before_flush", _refuse_flush)
 
     @property
     def is_sqlite(self) -> bool:
@@ -72,6 +95,23 @@ class Database:
 
     def session(self, *, write: bool = False) -> Session:
         return (self._write if write else self._read)()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for looking only: never a write lock, never a commit; closed on the way out."""
+        with self._read_only() as session:
+            yield session
+
+    @contextmanager
+    def writer(self) -> Iterator[Session]:
+        """A write session whose owner commits; anything left uncommitted is rolled back at the end.
+
+        Nothing is sent to the database until the first statement, so a route may take one and only
+        use it on the branch that writes.
+        """
+        # Closing rolls back whatever is left; objects already loaded keep their values.
+        with self.session(write=True) as session:
+            yield session
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -3,15 +3,25 @@
 A client is counted under a keyed hash of its address that changes every window, so the counter
 cannot be turned back into an IP address and is gone when the window ends. In one process the counts
 live in memory; with SAFETYMAP_REDIS_URL they live in Redis, shared by every app server.
+
+Redis being down never refuses a report: the limiter falls back to counting in this process (so it
+still limits, per server), says so once in the log, and tries Redis again after a short while.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol
+
+log = logging.getLogger("safetymap.ratelimit")
+
+REDIS_RETRY_SECONDS = 30.0  # how long to count in memory before trying Redis again
+REDIS_TIMEOUT_SECONDS = 0.5  # a send waits at most this long for a Redis that does not answer
 
 
 class RateLimiter(Protocol):
@@ -47,19 +57,64 @@ class MemoryRateLimiter:
 
 
 class RedisRateLimiter:
-    def __init__(self, secret: str, url: str) -> None:
+    """Counts in Redis; when Redis errors, counts in memory and tries Redis again later.
+
+    Failing open to an in-process count (not to "no limit") keeps the limit roughly in place
+    while Redis is away; the log says so once per outage and never names a client.
+    """
+
+    def __init__(
+        self, secret: str, url: str, *, retry_seconds: float = REDIS_RETRY_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         import redis
 
         self._secret = secret
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
+        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self._fallback = MemoryRateLimiter(secret)
+        self._retry_seconds = retry_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._down_until: float | None = None  # while set, count in memory until this time
+
+    @property
+    def using_fallback(self) -> bool:
+        return self._down_until is not None
 
     def hit(self, bucket: str, client: str, *, limit: int, window_seconds: int) -> bool:
+        with self._lock:
+            waiting = self._down_until is not None and self._clock() < self._down_until
+        if waiting:
+            return self._fallback.hit(bucket, client, limit=limit, window_seconds=window_seconds)
         key, _ = client_key(self._secret, bucket, client, window_seconds)
-        pipe = self._redis.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, window_seconds)
-        count, _ = pipe.execute()
+        try:
+            pipe = self._redis.pipeline()
+            pipe.incr(key)
+            pipe.expire(key, window_seconds)
+            count, _ = pipe.execute()
+        except self._errors as exc:
+            self._went_down(exc)
+            return self._fallback.hit(bucket, client, limit=limit, window_seconds=window_seconds)
+        self._came_back()
         return int(count) <= limit
+
+    def _went_down(self, exc: BaseException) -> None:
+        with self._lock:
+            first = self._down_until is None
+            self._down_until = self._clock() + self._retry_seconds
+        if first:
+            # Once per outage: the error's type only (its text can carry the Redis address).
+            log.warning(
+                "rate limits: Redis is not answering (%s); counting in this process, trying Redis again every %.0fs",
+                type(exc).__name__, self._retry_seconds,
+            )
+
+    def _came_back(self) -> None:
+        with self._lock:
+            was_down = self._down_until is not None
+            self._down_until = None
+        if was_down:
+            log.warning("rate limits: Redis answers again; counting in Redis")
 
 
 def make_rate_limiter(secret: str, redis_url: str | None) -> RateLimiter:

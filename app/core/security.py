@@ -64,8 +64,6 @@ async def verify_csrf(request: Request) -> None:
 
 
 async def check_csrf(request: Request) -> None:
-    if request.headers.get("sec-fetch-site") == "cross-site":
-        raise CSRFError("cross-site request")
     sent = request.headers.get(CSRF_HEADER)
     if not sent:
         content_type = request.headers.get("content-type", "")
@@ -73,10 +71,31 @@ async def check_csrf(request: Request) -> None:
             form = await request.form()
             value = form.get(CSRF_FIELD)
             sent = value if isinstance(value, str) else None
+    check_csrf_token(request, sent)
+
+
+def check_csrf_token(request: Request, form_token: str | None) -> None:
+    """The same check for a route that already has the form as a model (its `csrf_token` field).
+
+    Synchronous and reads no body, so a plain `def` route that checks CSRF itself (to show a stale
+    form again instead of refusing it) can call it. The X-CSRF-Token header, which htmx sends, wins.
+    """
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise CSRFError("cross-site request")
+    sent = request.headers.get(CSRF_HEADER) or form_token
     if not request.state.csrf_cookie_present or not sent:
         raise CSRFError("missing token")
-    if not hmac.compare_digest(sent, csrf_token(request)):
+    # Bytes: compare_digest refuses str with non-ASCII characters, and a forged token may have them.
+    if not hmac.compare_digest(sent.encode(), csrf_token(request).encode()):
         raise CSRFError("token mismatch")
+
+
+def csrf_passed(request: Request, form_token: str | None) -> bool:
+    try:
+        check_csrf_token(request, form_token)
+    except CSRFError:
+        return False
+    return True
 
 
 def content_security_policy(*, tile_origin: str | None = None) -> str:

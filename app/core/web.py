@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from app.accounts import service as accounts
 from app.accounts.service import StaffIdentity
-from app.areas import service as areas
+from app.areas.lookup import AreaData, AreaLookup
 from app.areas.models import Area
 from app.core import i18n
 from app.core.config import Settings
@@ -33,16 +33,19 @@ class NotAllowed(Exception):
     """Signed in, but this role may not use this page."""
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
+# The small dependencies that only read app state are `async def` on purpose: they never block, and
+# FastAPI would otherwise hop to a worker thread and back for each one on every request. Anything
+# that touches the database stays a plain `def` (run in the thread pool).
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_db)]
 
@@ -53,7 +56,44 @@ def get_session(request: Request, db: DatabaseDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# The older, one-size session: write (IMMEDIATE on SQLite) for every unsafe method, read otherwise.
+# Kept until the staff routes move to ReadSession / WriteSession (see ReadSession below); new code
+# should not use it. scope="function" closes it when the route returns, before the body is sent.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def read_session(db: DatabaseDep) -> Iterator[Session]:
+    with db.read() as session:
+        yield session
+
+
+def write_session(db: DatabaseDep) -> Iterator[Session]:
+    with db.writer() as session:
+        yield session
+
+
+# How a route reaches the database (app.core.db has the why):
+# - ReadSession for a screen that only looks: never a write lock; it refuses to flush a change.
+# - WriteSession for a request that changes something: BEGIN IMMEDIATE on SQLite at its first
+#   statement (an unused one costs nothing); the service that makes the change commits it, before
+#   the route renders the page. Don't read more through it after that commit (the next statement
+#   would take the write lock again): build the page from what is already loaded.
+# Both close when the route function returns (scope="function"), so no connection or lock is held
+# while the response goes out to a slow phone. FastAPI's default for dependencies with yield is to
+# run the code after `yield` only after the response has been sent.
+# A route may take both (report steps read, only Send writes) but uses one at a time: close the one it
+# is done with before the other runs a statement. Each checks out its own pooled connection, and
+# requests that hold one while waiting for a second can starve the pool under load.
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]
+
+
+async def get_area_lookup(request: Request) -> AreaLookup:
+    lookup: AreaLookup = request.app.state.area_lookup
+    return lookup
+
+
+AreaLookupDep = Annotated[AreaLookup, Depends(get_area_lookup)]
 
 
 def session_serializer(settings: Settings) -> URLSafeSerializer:
@@ -84,24 +124,30 @@ def optional_staff(request: Request, db: DatabaseDep, settings: SettingsDep) -> 
     return identity
 
 
-def resolve_area(
+def resolve_area_data(
     request: Request,
     db: DatabaseDep,
     settings: SettingsDep,
+    lookup: AreaLookupDep,
     staff: Annotated[StaffIdentity | None, Depends(optional_staff)],
-) -> Area | None:
+) -> AreaData | None:
     """Staff work in the area of their session; the public in the area this host serves.
 
-    Looked up in its own short read session: the request's session may be a write session, and on
-    SQLite starting it here would hold the write lock for the whole request.
+    One query (the area row and its stamp, app.areas.lookup) in its own short read session, closed
+    before the route runs: the route's own session may be a write session.
     """
-    if staff:
-        area: Area | None = staff.area
-    else:
-        with db.session() as session:
-            area = areas.area_for_host(session, request.headers.get("host"), settings.default_area)
-    request.state.area = area
-    return area
+    with db.read() as session:
+        if staff:
+            assert staff.area.id is not None
+            data = lookup.for_area(session, staff.area.id)
+        else:
+            data = lookup.for_host(session, request.headers.get("host"), settings.default_area)
+    request.state.area = data.area if data else None
+    return data
+
+
+async def resolve_area(data: Annotated[AreaData | None, Depends(resolve_area_data)]) -> Area | None:
+    return data.area if data else None
 
 
 async def use_locale(request: Request, area: Annotated[Area | None, Depends(resolve_area)]) -> str:
@@ -122,13 +168,23 @@ async def use_locale(request: Request, area: Annotated[Area | None, Depends(reso
     return locale
 
 
-def require_area(area: Annotated[Area | None, Depends(resolve_area)]) -> Area:
+async def require_area(area: Annotated[Area | None, Depends(resolve_area)]) -> Area:
     if area is None:
         raise NoAreaConfigured
     return area
 
 
 PublicArea = Annotated[Area, Depends(require_area)]
+
+
+async def require_area_data(data: Annotated[AreaData | None, Depends(resolve_area_data)]) -> AreaData:
+    if data is None:
+        raise NoAreaConfigured
+    return data
+
+
+# The area with its gazetteer and co-designed words, for screens that show or check them.
+PublicAreaData = Annotated[AreaData, Depends(require_area_data)]
 
 
 def require_staff(request: Request, identity: Annotated[StaffIdentity | None, Depends(optional_staff)]) -> StaffIdentity:

@@ -154,13 +154,41 @@ def _message(field: str, code: str, error: Any) -> str:
 class ReportReceipt(BaseModel):
     receipt_code: str
     urgent: bool
+    # Set when the words may mean someone is not safe: the client shows this page's help at once.
+    help_url: str | None = None
 
 
-class ReportPublic(BaseModel):
-    """What /track and the API show about a report: never its words."""
+class ReportStep(BaseModel):
+    """One screen of the report form as posted: the answers so far (earlier screens' answers travel as
+    hidden inputs), which screen it was and where to go next.
 
-    receipt_code: str
-    kind: ReportKind
-    status: str
-    created_at: str
-    actions: list[dict[str, str]]
+    Every answer is a plain string or list here, on purpose: judging them is ReportCreate's job, so a
+    wrong or missing answer comes back as a kind message on its own screen with everything else still
+    filled in, never as a bare 422 that loses what a young person typed. Size is bounded by the app's
+    request body limit (app.main.MAX_BODY_BYTES).
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    step: str | None = None  # absent: a whole report in one post (older pages, scripts), sent at once
+    go: str | None = None  # "next", "back", "send", "search", "clear_place", "change:<step>", "language:<code>"
+    kind: str = ""
+    place_id: str = ""
+    location_text: str = ""
+    lat: str = ""
+    lng: str = ""
+    place_query: str = ""
+    me_too_context_id: str = ""
+    time_bands: list[str] = Field(default_factory=list)
+    days: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    description: str = ""
+    feeling: str = ""
+    what_would_help: str = ""
+    reporter_role: str = ""
+    age_band: str = ""
+    group_name: str = ""
+    submission_token: str = ""
+    csrf_token: str = ""
+    # The honeypot: people never see it, form-filling robots fill it in (see app.reports.flow).
+    extra_details_hp: str = ""

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Protocol
 
@@ -24,6 +25,7 @@ from app.core.config import Settings
 
 log = logging.getLogger("safetymap.workshops.live")
 CHANNEL_PREFIX = "safetymap:workshop:"
+REDIS_RETRY_SECONDS = 30.0  # after a failed publish, walls in other processes rely on heartbeats this long
 
 
 class Subscription:
@@ -105,15 +107,25 @@ class RedisBroker(InProcessBroker):
         self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._listener: asyncio.Task[None] | None = None
         self._listener_loop: asyncio.AbstractEventLoop | None = None
+        self._redis_down_until: float | None = None  # set while Redis publishes are failing
 
     def publish(self, workshop_id: int, seq: int) -> None:
         # Ring this process's walls at once; Redis carries the notice to the other processes.
+        # Called after the entry is committed, so a Redis outage can delay a wall, never lose an entry.
         self.ring_local(workshop_id)
+        if self._redis_down_until is not None and time.monotonic() < self._redis_down_until:
+            return  # Redis failed a moment ago: don't make every send wait for its timeout again
         try:
             self._redis.publish(f"{CHANNEL_PREFIX}{workshop_id}", str(seq))
         except Exception as exc:
             # The other processes' walls catch up at their next heartbeat, from the database.
-            log.warning("live notice not sent through Redis (%s)", type(exc).__name__)
+            if self._redis_down_until is None:
+                log.warning("live notices not sent through Redis (%s); walls catch up from the database", type(exc).__name__)
+            self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+            return
+        if self._redis_down_until is not None:
+            self._redis_down_until = None
+            log.warning("live notices go through Redis again")
 
     def subscribe(self, workshop_id: int) -> Subscription:
         subscription = super().subscribe(workshop_id)

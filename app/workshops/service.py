@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.accounts.service import StaffIdentity
+from app.areas.lookup import AreaData, load_area_data
 from app.areas.models import Area
 from app.audit import service as audit
 from app.core.types import utcnow
@@ -236,7 +237,8 @@ def leave(session: Session, token: str | None) -> None:
 
 def add_entry(
     session: Session, area: Area, who: Participation, data: ReportCreate, *, language: str,
-    chosen_categories: Sequence[str] = (), live: LiveBroker,
+    chosen_categories: Sequence[str] = (), live: LiveBroker, bypassed_checks: Sequence[str] = (),
+    known: AreaData | None = None,
 ) -> WorkshopEntry:
     """A participant's entry: stored as a report with source "workshop", waiting for the wall check.
 
@@ -246,7 +248,10 @@ def add_entry(
     assert workshop.id is not None and participant.id is not None
     if data.kind not in workshop.kind_list:
         raise WorkshopError("kind_not_asked")
-    submitted = reports.submit_report(session, area, data, language=language, source=ReportSource.WORKSHOP)
+    known = known if known is not None and known.area.id == area.id else load_area_data(session, area)
+    submitted = reports.submit_report(
+        session, area, data, language=language, source=ReportSource.WORKSHOP, bypassed_checks=bypassed_checks, known=known,
+    )
     report = submitted.report
     assert report.id is not None
     existing = session.exec(select(WorkshopEntry).where(WorkshopEntry.report_id == report.id)).first()
@@ -255,9 +260,9 @@ def add_entry(
     if not submitted.created:
         raise WorkshopError("not_yours")
     report.workshop_id = workshop.id
-    report.taxonomy_version_id = taxonomy.current_version_id(session, area.id) if area.id else None
+    report.taxonomy_version_id = known.words.version_id
     # The area's own added categories are not in the default list ReportCreate knows.
-    allowed = taxonomy.allowed_category_codes(session, area, report.kind)
+    allowed = known.words.allowed_codes(report.kind)
     codes = list(dict.fromkeys([*report.category_list, *(c for c in chosen_categories if c in allowed)]))
     report.categories = ",".join(codes)[:300]
     session.add(report)
@@ -278,8 +283,9 @@ def entries_of(session: Session, participant_id: int) -> list[tuple[WorkshopEntr
     return [(entry, report) for entry, report in session.exec(query).all()]
 
 
-def withdraw_entry(session: Session, who: Participation, entry_id: int, *, live: LiveBroker) -> None:
-    """Take an entry back: off the wall, its dots gone, and the report deleted as /track would."""
+def withdraw_entry(session: Session, who: Participation, entry_id: int, *, live: LiveBroker) -> reports.Withdrawal:
+    """Take an entry back: off the wall, its dots gone, and the report withdrawn as /track does it
+    (deleted, or kept for safeguarding when its words may mean someone is not safe)."""
     entry = session.get(WorkshopEntry, entry_id)
     if entry is None or entry.participant_id != who.participant.id:
         raise WorkshopError("not_yours")
@@ -288,11 +294,13 @@ def withdraw_entry(session: Session, who: Participation, entry_id: int, *, live:
     session.execute(delete(WorkshopEntry).where(col(WorkshopEntry.id) == entry_id))
     assert who.workshop.id is not None
     seq = _record_event(session, who.workshop.id, WorkshopEventKind.ENTRY_REMOVED, entry_id)
+    withdrawal = reports.Withdrawal(kept=False)
     if report is not None:
-        reports.withdraw(session, report)  # commits, with the event, in one transaction
+        withdrawal = reports.withdraw(session, report)  # commits, with the event, in one transaction
     else:
         session.commit()
     live.publish(who.workshop.id, seq)
+    return withdrawal
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from sqlmodel import Session
 from app.accounts.service import StaffIdentity, roles_in
 from app.areas.models import Area, Place
 from app.moderation import service as moderation
-from app.register import service as register
+from app.register import actions as register
 from app.register.models import Context
 from app.reports.models import Report
 from tests.e2e.axe import axe_violations
@@ -361,9 +361,13 @@ def test_every_screen_of_the_report_is_accessible_on_a_phone(browser: Any, live_
     page.get_by_text("Waiting to be checked").wait_for()
     check("/track, waiting to be checked")
     page.get_by_role("button", name="Take my report back").click()
-    # The question itself, not the form (the page before has a form with the same action).
-    page.get_by_role("button", name="Yes, delete my report").wait_for()
+    # The question itself, not the form (the page before has a form with the same action). A
+    # possible disclosure is kept for safeguarding when taken back, so the button says "take back".
+    page.get_by_role("button", name="Yes, take my report back").wait_for()
     check("take it back, asking first")
+    page.get_by_role("button", name="Yes, take my report back").click()
+    page.get_by_text("You have taken your report back").wait_for()
+    check("taken back, kept for safeguarding")
     check.close()
     check.assert_clean()
 
