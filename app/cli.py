@@ -64,6 +64,8 @@ def serve(
     settings = _settings()
     if workers > 1 and settings.is_sqlite:
         typer.echo("Note: SQLite serves one host; several workers share its one writer.", err=True)
+    for warning in _alert_warnings(settings):
+        typer.echo(warning, err=True)
     uvicorn.run(
         "app.main:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
         proxy_headers=False, server_header=False, log_level=settings.log_level.lower(),
@@ -136,28 +138,58 @@ def users_set_password(
     email: Annotated[str, typer.Argument(help="The staff account's email.")],
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
 ) -> None:
-    """Set a new password for a staff account."""
-    from sqlmodel import select
-
-    from app.accounts.models import User
-    from app.accounts.service import MIN_PASSWORD_LENGTH, hash_password, normalise_email
-    from app.audit import service as audit
+    """Set a new password for a staff account (their sessions end: they sign in again)."""
+    from app.accounts.service import MIN_PASSWORD_LENGTH, set_password, user_by_email
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("New password", hide_input=True, confirmation_prompt=True)
     if len(password) < MIN_PASSWORD_LENGTH:
         typer.echo(f"Error: passwords need at least {MIN_PASSWORD_LENGTH} characters.", err=True)
         raise typer.Exit(2)
     with _database() as db, db.transaction() as session:
-        user = session.exec(select(User).where(User.email == normalise_email(email))).first()
+        user = user_by_email(session, email)
         if user is None:
             typer.echo("Error: no staff account with that email.", err=True)
             raise typer.Exit(2)
-        user.password_hash = hash_password(password)
-        user.failed_sign_ins = 0
-        user.locked_until = None
-        session.add(user)
-        audit.record(session, "account.password_set", area_id=None, subject_type="user", subject_id=user.id, via="cli")
-    typer.echo("Password changed.")
+        set_password(session, user, password, via="cli")
+    typer.echo("Password changed. Anyone signed in as them has been signed out.")
+
+
+@users_app.command("remove-role")
+def users_remove_role(
+    email: Annotated[str, typer.Argument(help="The staff account's email.")],
+    area: Annotated[str, typer.Option(help="Area slug.")],
+    role: Annotated[str, typer.Option(help="moderator, statutory, facilitator or admin.")],
+) -> None:
+    """Take one role in one area away (their sessions in that area end)."""
+    from sqlmodel import select
+
+    from app.accounts.service import remove_role, user_by_email
+    from app.areas.models import Area
+
+    with _database() as db, db.transaction() as session:
+        user = user_by_email(session, email)
+        found = session.exec(select(Area).where(Area.slug == area)).first()
+        if user is None or found is None:
+            typer.echo("Error: no staff account with that email." if user is None else f"Error: no area with slug {area!r}.", err=True)
+            raise typer.Exit(2)
+        if not remove_role(session, user, found, role, via="cli"):
+            typer.echo(f"Error: they have no {role} role in {area}.", err=True)
+            raise typer.Exit(2)
+    typer.echo(f"Removed {role} in {area}. Their sessions in {area} have ended.")
+
+
+@users_app.command("disable")
+def users_disable(email: Annotated[str, typer.Argument(help="The staff account's email.")]) -> None:
+    """Pause a staff account: it cannot sign in, and every session of theirs ends."""
+    from app.accounts.service import set_account_active, user_by_email
+
+    with _database() as db, db.transaction() as session:
+        user = user_by_email(session, email)
+        if user is None:
+            typer.echo("Error: no staff account with that email.", err=True)
+            raise typer.Exit(2)
+        set_account_active(session, user, False, via="cli")
+    typer.echo("Paused. Anyone signed in as them has been signed out.")
 
 
 @app.command()
@@ -198,18 +230,42 @@ def retention_run() -> None:
         typer.echo(f"{slug}: deleted the raw words of {count} reports.")
 
 
+def _alert_warnings(settings) -> list[str]:  # type: ignore[no-untyped-def]
+    """Said plainly at start-up: a safeguarding alert that cannot be emailed must never be a surprise."""
+    warnings = []
+    if not settings.smtp_host:
+        warnings.append(
+            "Safeguarding alerts cannot be emailed: SAFETYMAP_SMTP_HOST is not set. "
+            "They are kept in the outbox and shown at /staff/alerts."
+        )
+    if not settings.alert_loop_seconds:
+        warnings.append(
+            "Safeguarding alerts are not sent by the app: SAFETYMAP_ALERT_LOOP_SECONDS is 0. "
+            "Run `safetymap alerts run` every minute (cron)."
+        )
+    return warnings
+
+
 @alerts_app.command("run")
 def alerts_run() -> None:
-    """Send safeguarding alerts that are due (for cron when the in-app loop is off)."""
+    """One round of safeguarding email: queue and send alerts, reminders, escalations and overdue notices (for cron when the in-app loop is off)."""
     from datetime import timedelta
 
     from app.core.mail import make_mailer
-    from app.moderation.alerts import run_due
+    from app.moderation.alerts import run_round
 
     settings = _settings()
+    if not settings.smtp_host:
+        typer.echo(_alert_warnings(settings)[0], err=True)
     with _database() as db:
-        sent = run_due(db, make_mailer(settings), base_url=settings.base_url, resend_after=timedelta(minutes=settings.alert_resend_minutes))
-    typer.echo(f"Sent {sent} alert(s).")
+        result = run_round(db, make_mailer(settings), base_url=settings.base_url, resend_after=timedelta(minutes=settings.alert_resend_minutes))
+    delivery = result.delivery
+    typer.echo(
+        f"Queued {result.queued} alert email(s), {result.escalated} escalation(s), reminders about {result.overdue} overdue entries. "
+        f"Sent {delivery.sent}, will try again {delivery.retrying}, failed {delivery.failed}, could not send {delivery.undeliverable}."
+    )
+    if delivery.failed or delivery.undeliverable:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -241,11 +297,20 @@ def backup(
     typer.echo(f"Backup written to {target}")
 
 
-@app.command()
+triage_app = typer.Typer()  # its help is the worker's docstring below
+app.add_typer(triage_app, name="triage")
+
+
+# `safetymap triage` with no subcommand is the JSON-lines worker, as it always was;
+# subcommands (train, and later ones) sit beside it in this group.
+@triage_app.callback(invoke_without_command=True)
 def triage(
+    ctx: typer.Context,
     area: Annotated[str, typer.Option(help="Area slug whose gazetteer (schools, places) to use.")] = "",
 ) -> None:
-    """Read JSON lines {"id","text"} on stdin; write {"id","urgent","pii":[{"kind","start","end"}]}."""
+    """Read JSON lines {"id","text"} on stdin; write {"id","urgent","pii":[{"kind","start","end"}],"level","reasons"}."""
+    if ctx.invoked_subcommand is not None:
+        return
     from app.moderation.triage import triage_jsonl
 
     school_names: list[str] = []
@@ -269,21 +334,70 @@ def triage(
         raise typer.Exit(1)
 
 
+@triage_app.command("train")
+def triage_train(
+    shared: Annotated[Path | None, typer.Option(help="Folder with triage-train.jsonl and triage-dev.jsonl (default: ../shared/eval beside the repository).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Model file to write (default: the shipped app/moderation/triage/data/urgency_model.json).")] = None,
+    date: Annotated[str, typer.Option(help="Training date to record, YYYY-MM-DD (default: today); the same date and data rebuild the same bytes.")] = "",
+) -> None:
+    """Train the learned urgency model (thresholds by cross-validation) and write it as JSON."""
+    from app.moderation.triage import training
+    from app.moderation.triage.model import MODEL_PATH
+
+    trained_on = date or datetime.now(UTC).date().isoformat()
+    try:
+        data = training.load_training_data(shared or training.DEFAULT_SHARED)
+    except FileNotFoundError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    artefact = training.train_artefact(data, trained_on=trained_on, own_data_note=training.OWN_DATA_NOTE)
+    target = out or MODEL_PATH
+    target.write_bytes(training.dump_artefact(artefact))
+    cv = artefact["cross_validation"]["combined_possible"]
+    typer.echo(
+        f"Wrote {target} ({target.stat().st_size // 1024} KB, {len(artefact['weights'])} weights, "
+        f"{artefact['rows_used']} rows); thresholds {artefact['thresholds']['possible']} / "
+        f"{artefact['thresholds']['likely']}; CV recall {cv['tp']}/{cv['tp'] + cv['fn']}."
+    )
+
+
+@triage_app.command("export-labels")
+def triage_export_labels(
+    area: Annotated[str, typer.Option(help="Area slug.")],
+    out: Annotated[Path | None, typer.Option(help="File to write (default: standard output).")] = None,
+) -> None:
+    """Write the area's safeguarding calls as training JSON lines (redacted text only)."""
+    from sqlmodel import select
+
+    from app.areas.models import Area
+    from app.moderation import labels
+
+    with _database() as db, db.transaction() as session:
+        found = session.exec(select(Area).where(Area.slug == area)).first()
+        if found is None or found.id is None:
+            typer.echo(f"Error: no area with slug {area!r}.", err=True)
+            raise typer.Exit(2)
+        if out is None:
+            labels.export_labels(session, found.id, found.slug, sys.stdout)
+            return
+        with out.open("w", encoding="utf-8") as handle:
+            count = labels.export_labels(session, found.id, found.slug, handle)
+        out.chmod(0o600)
+    typer.echo(f"Wrote {count} labels to {out}.")
+
+
 @users_app.command("reset-code")
 def users_reset_code(email: Annotated[str, typer.Argument(help="The staff account's email.")]) -> None:
     """Make someone set up a new sign-in code (TOTP) at their next sign-in, e.g. after losing a phone."""
-    from sqlmodel import select
-
-    from app.accounts.models import User
-    from app.accounts.service import normalise_email, reset_second_factor
+    from app.accounts.service import reset_second_factor, user_by_email
 
     with _database() as db, db.transaction() as session:
-        user = session.exec(select(User).where(User.email == normalise_email(email))).first()
+        user = user_by_email(session, email)
         if user is None:
             typer.echo("Error: no staff account with that email.", err=True)
             raise typer.Exit(2)
-        reset_second_factor(session, user)
-    typer.echo("Done. They will set up a new code the next time they sign in with their password.")
+        reset_second_factor(session, user, via="cli")
+    typer.echo("Done. Anyone signed in as them has been signed out; they will set up a new code the next time they sign in with their password.")
 
 
 sso_app = typer.Typer(help="Signing in with an organisation's account (OpenID Connect).", no_args_is_help=True)
@@ -308,15 +422,18 @@ def sso_configure(
     from sqlmodel import select
 
     from app.accounts.schemas import OidcConfigInput, parse_role_mapping
-    from app.accounts.service import save_oidc_config
+    from app.accounts.service import DomainTaken, save_oidc_config
     from app.areas.models import Area
 
     secret = sys.stdin.readline().rstrip("\n") if client_secret_stdin else ""
     try:
-        parsed = OidcConfigInput(
-            enabled=not disable, organisation_name=organisation_name, issuer=issuer, client_id=client_id,
-            client_secret=secret, scopes=scopes, allowed_domains=", ".join(domain), groups_claim=groups_claim,
-            role_mapping=parse_role_mapping("\n".join(group_role)),
+        parsed = OidcConfigInput.model_validate(
+            {
+                "enabled": not disable, "organisation_name": organisation_name, "issuer": issuer, "client_id": client_id,
+                "client_secret": secret, "scopes": scopes, "allowed_domains": ", ".join(domain), "groups_claim": groups_claim,
+                "role_mapping": parse_role_mapping("\n".join(group_role)),
+            },
+            context={"allow_loopback_http": _settings().env == "test"},
         )
     except (ValidationError, ValueError) as exc:
         fields = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]}) if isinstance(exc, ValidationError) else ["group-role"]
@@ -327,11 +444,42 @@ def sso_configure(
         if found is None:
             typer.echo(f"Error: no area with slug {area!r}.", err=True)
             raise typer.Exit(2)
-        save_oidc_config(session, found, parsed.model_dump(), actor_id=None)
+        try:
+            save_oidc_config(session, found, parsed.model_dump(), actor_id=None)
+        except DomainTaken as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(2) from None
     settings = _settings()
     typer.echo(f"Saved sign-in with an organisation for {area} ({'off' if disable else 'on'}).")
     typer.echo(f"Register at the provider: redirect URI {settings.base_url}/staff/sign-in/oidc/callback, post-logout redirect URI {settings.base_url}/staff/sign-in")
 
+
+register_app = typer.Typer(help="The context register.", no_args_is_help=True)
+app.add_typer(register_app, name="register")
+
+
+@register_app.command("rebuild-counts")
+def register_rebuild_counts(
+    area: Annotated[str, typer.Option(help="Only this area's contexts (slug); all areas by default.")] = "",
+) -> None:
+    """Recompute the register's per-context counts from the published entries (they are kept as entries change; this repairs them)."""
+    from sqlmodel import select
+
+    from app.areas.models import Area
+    from app.audit import service as audit
+    from app.register import counts
+
+    with _database() as db, db.transaction() as session:
+        area_id = None
+        if area:
+            found = session.exec(select(Area).where(Area.slug == area)).first()
+            if found is None:
+                typer.echo(f"Error: no area with slug {area!r}.", err=True)
+                raise typer.Exit(2)
+            area_id = found.id
+        rows = counts.rebuild(session, area_id=area_id)
+        audit.record(session, "context_counts.rebuilt", area_id=area_id, rows=rows, via="cli")
+    typer.echo(f"Rebuilt the register's counts: {rows} rows.")
 
 def main() -> None:
     app()

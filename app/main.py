@@ -16,17 +16,23 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.accounts.routes import router as accounts_router
+from app.accounts.throttle import SignInThrottle
 from app.api.routes import router as api_router
+from app.areas.lookup import AreaLookup
+from app.areas.routes import router as areas_router
 from app.core.config import Settings, load_settings
 from app.core.db import Database
+from app.core.head import HeadAsGet
 from app.core.logs import AccessLogMiddleware, fault_summary, install_log_filters
 from app.core.mail import make_mailer
 from app.core.ratelimit import make_rate_limiter
 from app.core.security import CSRFError, SecurityMiddleware, verify_csrf
 from app.core.templating import STATIC_DIR, render
 from app.core.web import NoAreaConfigured, NotAllowed, SignInRequired
+from app.moderation.alert_routes import router as alerts_router
 from app.moderation.alerts import AlertLoop
 from app.moderation.routes import router as moderation_router
+from app.moderation.routes import triage_router
 from app.pages.routes import health_router
 from app.pages.routes import router as pages_router
 from app.register.public_routes import router as register_public_router
@@ -73,6 +79,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     settings = settings or load_settings()
     db = database or Database(settings)
 
+    # Without a mail server this is NoMailServer: alerts are kept in the outbox as undeliverable,
+    # shown on the entry, the queue, /staff/alerts and /healthz.
     mailer = make_mailer(settings)
     alert_loop = AlertLoop(
         db, mailer, base_url=settings.base_url,
@@ -103,12 +111,16 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.settings = settings
     app.state.db = db
+    # Each area's gazetteer and words, checked against a stamp on every request (app/areas/lookup.py).
+    app.state.area_lookup = AreaLookup()
     app.state.mailer = mailer
     app.state.alerts = alert_loop
     app.state.rate_limiter = make_rate_limiter(settings.secret_key.get_secret_value(), settings.redis_url)
+    app.state.sign_in_throttle = SignInThrottle(settings.secret_key.get_secret_value(), settings.redis_url)
 
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.add_middleware(CompressStaticFiles)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(AccessLogMiddleware)  # outermost: times and logs every request
     install_log_filters()
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
@@ -119,6 +131,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         register_public_router,
         accounts_router,
         moderation_router,
+        alerts_router,
+        areas_router,
+        triage_router,
         register_router,
         api_router,
         workshops_public_router,

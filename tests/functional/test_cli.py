@@ -68,9 +68,10 @@ def test_triage_command_follows_the_json_lines_contract(cli_env: Settings) -> No
     assert result.exit_code == 0, result.output
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [row["id"] for row in out] == ["a", "b"]
-    assert list(out[0]) == ["id", "urgent", "pii"]
+    # the original keys first, in order; "level" and "reasons" were added after them
+    assert list(out[0]) == ["id", "urgent", "pii", "level", "reasons"]
     assert out[0]["pii"][0]["kind"] == "phone"
-    assert out[1] == {"id": "b", "urgent": False, "pii": []}
+    assert out[1] == {"id": "b", "urgent": False, "pii": [], "level": "none", "reasons": []}
 
 
 def test_export_writes_only_redacted_text(cli_env: Settings, session: Session) -> None:
@@ -126,3 +127,15 @@ def test_migrations_go_down_to_base_and_up_again_and_match_the_models(database_u
     migrate.downgrade(database_url, "base")
     migrate.upgrade(database_url, "head")
     migrate.check(database_url)
+
+
+def test_sso_configure_refuses_a_domain_another_area_owns_with_a_message(cli_env: Settings, session: Session) -> None:
+    make_area(session, "brackenford")
+    make_area(session, "northwick", name="Northwick")
+    args = ["--issuer", "https://id.example.org", "--client-id", "sm", "--domain", "council.example", "--group-role", "staff=moderator"]
+    first = runner.invoke(cli, ["sso", "configure", "--area", "brackenford", *args, "--client-secret-stdin"], input="s3cret\n")
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(cli, ["sso", "configure", "--area", "northwick", *args, "--client-secret-stdin"], input="s3cret\n")
+    assert second.exit_code == 2
+    assert "an email domain can belong to one area only" in second.output
+    assert "Traceback" not in second.output

@@ -124,3 +124,13 @@ def test_a_traceback_logged_by_the_server_keeps_only_its_summary(caplog: pytest.
     assert MARKER not in caplog.text
     assert "ValueError at tests/functional/test_no_input_in_logs.py" in summary
     assert summary in caplog.text
+
+
+def test_head_answers_every_get_page_with_headers_and_no_body(client: TestClient, session: Session) -> None:
+    make_area(session)
+    for path in ("/", "/report", "/track", "/map", "/you-said-we-did", "/workshops/join", "/healthz", "/staff/sign-in"):
+        get = client.get(path)
+        head = client.head(path)
+        assert head.status_code == get.status_code, path
+        assert head.content == b""
+        assert head.headers.get("content-type") == get.headers.get("content-type")

@@ -1,0 +1,46 @@
+"""HEAD answers like GET without a body, and never hangs on a live stream."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse, StreamingResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from app.core.head import HeadAsGet
+
+
+async def page(_: object) -> PlainTextResponse:
+    return PlainTextResponse("hello", headers={"x-kept": "yes"})
+
+
+async def forever(_: object) -> StreamingResponse:
+    async def beats() -> AsyncIterator[str]:
+        while True:
+            yield ": heartbeat\n\n"
+            await asyncio.sleep(0.01)
+
+    return StreamingResponse(beats(), media_type="text/event-stream")
+
+
+def _client() -> TestClient:
+    app = Starlette(routes=[Route("/page", page, methods=["GET"]), Route("/events", forever, methods=["GET"])])
+    return TestClient(HeadAsGet(app))
+
+
+def test_head_on_a_get_page_gives_its_headers_and_no_body() -> None:
+    response = _client().head("/page")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["x-kept"] == "yes"
+    assert response.headers["content-length"] == "5"
+
+
+def test_head_on_a_live_stream_ends_after_the_headers() -> None:
+    response = _client().head("/events")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.content == b""
