@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pyotp
 from fastapi.testclient import TestClient
@@ -112,3 +116,13 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+_T = TypeVar("_T")
+
+
+def run_in_own_loop(coroutine: Coroutine[Any, Any, _T]) -> _T:
+    """asyncio.run in a fresh thread: a worker that has run a browser test keeps Playwright's event
+    loop running in its main thread, where asyncio.run would refuse to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -16,6 +16,7 @@ from app.reports.schemas import ReportCreate
 from app.workshops import live, service, stream
 from app.workshops.models import WallStatus
 from tests.factories import make_area, make_staff, make_workshop, report_data
+from tests.support import run_in_own_loop
 
 CARD = re.compile(r'id="wall-entry-(\d+)"')
 
@@ -96,7 +97,7 @@ def test_a_reconnecting_wall_gets_what_it_missed_once_and_then_live_changes(sess
         shown.append(late_id)
         return first, later
 
-    first, later = asyncio.run(scenario())
+    first, later = run_in_own_loop(scenario())
     assert first[0].startswith("retry:")
     assert "id: 6\n" in first[1]
     assert [int(i) for i in CARD.findall(first[1])] == shown[1:3]
@@ -117,7 +118,7 @@ def test_a_quiet_wall_gets_heartbeats(session: Session, db: Database) -> None:
         await messages.aclose()  # type: ignore[attr-defined]
         return got
 
-    got = asyncio.run(scenario())
+    got = run_in_own_loop(scenario())
     assert got[1:] == [": heartbeat\n\n", ": heartbeat\n\n"]
 
 
