@@ -23,7 +23,7 @@ from app.areas.routes import router as areas_router
 from app.core.config import Settings, load_settings
 from app.core.db import Database
 from app.core.head import HeadAsGet
-from app.core.logs import AccessLogMiddleware, fault_summary, install_log_filters
+from app.core.logs import AccessLogMiddleware, configure_app_logging, fault_summary, install_log_filters
 from app.core.mail import make_mailer
 from app.core.ratelimit import make_rate_limiter
 from app.core.security import CSRFError, SecurityMiddleware, verify_csrf
@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(HeadAsGet)
     app.add_middleware(AccessLogMiddleware)  # outermost: times and logs every request
     install_log_filters()
+    configure_app_logging(settings.log_level)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
     for router in (
         health_router,

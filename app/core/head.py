@@ -39,10 +39,12 @@ class HeadAsGet:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        scope["method"] = "GET"
+        # A copy: the server holds this scope too, and must still see HEAD (it then expects no body).
+        as_get = dict(scope, method="GET")
         try:
-            await self.app(scope, receive, headers_only)
+            await self.app(as_get, receive, headers_only)
         except _StreamCut:
             pass
         finally:
-            scope["method"] = "HEAD"  # the access log names what was really asked
+            if "route" in as_get:
+                scope["route"] = as_get["route"]  # so the access log names the route template

@@ -50,6 +50,22 @@ class NoTracebackFilter(logging.Filter):
 _FILTER = NoTracebackFilter()
 
 
+class _AppHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The one handler for the app's own loggers (`safetymap.*`), to standard error."""
+
+
+def configure_app_logging(level: str) -> None:
+    """Without this, nothing shows the app's INFO lines (the access log among them): uvicorn sets up
+    only its own loggers. Idempotent, so every create_app may call it; records still propagate, so
+    a test's log capture sees them."""
+    logger = logging.getLogger("safetymap")
+    logger.setLevel(level.upper())
+    if not any(isinstance(h, _AppHandler) for h in logger.handlers):
+        handler = _AppHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+        logger.addHandler(handler)
+
+
 def install_log_filters() -> None:
     """Idempotent: safe to call from every create_app."""
     for name in ("uvicorn.error", "uvicorn", "starlette", "fastapi"):

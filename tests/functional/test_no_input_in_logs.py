@@ -134,3 +134,12 @@ def test_head_answers_every_get_page_with_headers_and_no_body(client: TestClient
         assert head.status_code == get.status_code, path
         assert head.content == b""
         assert head.headers.get("content-type") == get.headers.get("content-type")
+
+
+def test_the_apps_own_log_lines_are_shown_by_a_handler_of_their_own(web_app: FastAPI) -> None:
+    """uvicorn configures only its own loggers; without this the access log was never printed."""
+    import app.core.logs as logs
+
+    handlers = [h for h in logging.getLogger("safetymap").handlers if isinstance(h, logs._AppHandler)]
+    assert len(handlers) == 1
+    assert logging.getLogger("safetymap.access").getEffectiveLevel() <= logging.INFO
