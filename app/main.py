@@ -23,7 +23,12 @@ from app.areas.routes import router as areas_router
 from app.core.config import Settings, load_settings
 from app.core.db import Database
 from app.core.head import HeadAsGet
-from app.core.logs import AccessLogMiddleware, configure_app_logging, fault_summary, install_log_filters
+from app.core.logs import (
+    AccessLogMiddleware,
+    configure_app_logging,
+    fault_summary,
+    install_log_filters,
+)
 from app.core.mail import make_mailer
 from app.core.ratelimit import make_rate_limiter
 from app.core.security import CSRFError, SecurityMiddleware, verify_csrf
