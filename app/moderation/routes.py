@@ -27,6 +27,7 @@ from app.moderation.triage import KIND_LABELS as PII_LABELS
 from app.moderation.triage import Span
 from app.reports.models import Report, ReportKind, ReportSource, ReportStatus
 from app.reports.taxonomy import category_label
+from app.workshops.forms import FormDep
 
 router = APIRouter(prefix="/staff/moderation", dependencies=[Depends(use_locale)], include_in_schema=False)
 Moderator = Annotated[StaffIdentity, Depends(require_role(Role.MODERATOR))]
@@ -128,8 +129,7 @@ def _load(session: Any, staff: StaffIdentity, report_id: int) -> Report:
 
 
 @router.post("/bulk")
-async def bulk(request: Request, staff: Moderator, session: SessionDep) -> Response:
-    form = await request.form()
+def bulk(request: Request, staff: Moderator, session: SessionDep, form: FormDep) -> Response:
     ids = [int(v) for v in form.getlist("report_id") if isinstance(v, str) and v.isdigit()]
     if form.get("action") == "reject_spam" and ids:
         service.bulk_reject_spam(session, staff, ids)
@@ -178,9 +178,8 @@ def claim(report_id: int, staff: Moderator, session: SessionDep) -> Response:
 
 
 @router.post("/{report_id}/publish")
-async def publish(request: Request, report_id: int, staff: Moderator, session: SessionDep) -> Response:
+def publish(request: Request, report_id: int, staff: Moderator, session: SessionDep, form: FormDep) -> Response:
     report = _load(session, staff, report_id)
-    form = await request.form()
     accepted = {
         field: {int(v) for v in form.getlist(f"accept_{field}") if isinstance(v, str) and v.isdigit()}
         for field in ("description", "what_would_help")
@@ -223,9 +222,8 @@ async def publish(request: Request, report_id: int, staff: Moderator, session: S
 
 
 @router.post("/{report_id}/reject")
-async def reject(request: Request, report_id: int, staff: Moderator, session: SessionDep) -> Response:
+def reject(request: Request, report_id: int, staff: Moderator, session: SessionDep, form: FormDep) -> Response:
     report = _load(session, staff, report_id)
-    form = await request.form()
     try:
         service.reject(
             session, staff, report, expected_version=int(str(form.get("version", "0")) or 0), reason=str(form.get("reason", ""))

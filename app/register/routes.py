@@ -48,6 +48,7 @@ from app.register.models import (
     ResponseType,
 )
 from app.reports.taxonomy import DAYS, TIME_BANDS, category_label
+from app.workshops.forms import FormDep
 from app.workshops.service import workshop_votes_by_context
 
 router = APIRouter(prefix="/staff/register", dependencies=[Depends(use_locale)], include_in_schema=False)
@@ -191,9 +192,8 @@ def _action_input(form: FormData, prefix: str = "") -> actions_service.ActionInp
 
 
 @router.post("/panel/{context_id}/decision")
-async def record_decision(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep) -> Response:
+def record_decision(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
     context = _context(session, staff, context_id)
-    form = await request.form()
     try:
         panel_date = _date(str(form.get("panel_date", ""))) or utcnow().date()
         action = _action_input(form, "action_") if str(form.get("action_title", "")).strip() else None
@@ -274,9 +274,8 @@ def _back(context_id: int, anchor: str = "") -> RedirectResponse:
 
 
 @router.post("/contexts/{context_id}/status")
-async def change_status(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep) -> Response:
+def change_status(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
     context = _context(session, staff, context_id)
-    form = await request.form()
     try:
         service.change_status(session, staff, context, str(form.get("status", "")), str(form.get("note", "")))
     except service.RegisterError as exc:
@@ -285,9 +284,8 @@ async def change_status(request: Request, context_id: int, staff: RegisterEditor
 
 
 @router.post("/contexts/{context_id}/flag")
-async def flag(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep) -> Response:
+def flag(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
     context = _context(session, staff, context_id)
-    form = await request.form()
     try:
         service.flag_for_panel(session, staff, context, str(form.get("reason", "")))
     except service.RegisterError as exc:
@@ -296,18 +294,16 @@ async def flag(request: Request, context_id: int, staff: RegisterEditor, session
 
 
 @router.post("/contexts/{context_id}/assessment")
-async def assessment(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep) -> Response:
+def assessment(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
     context = _context(session, staff, context_id)
-    form = await request.form()
     values = {name.value: str(form.get(name.value, "")) for name in AssessmentField if name.value in form}
     service.update_assessment(session, staff, context, values, str(form["neighbourhood"]) if "neighbourhood" in form else None)
     return _back(context_id, "#assessment-h")
 
 
 @router.post("/contexts/{context_id}/merge")
-async def merge(request: Request, context_id: int, staff: RegisterCurator, session: SessionDep) -> Response:
+def merge(request: Request, context_id: int, staff: RegisterCurator, session: SessionDep, form: FormDep) -> Response:
     source = _context(session, staff, context_id)
-    form = await request.form()
     try:
         target_id = int(str(form.get("target_id", "")))
     except ValueError:
@@ -323,9 +319,8 @@ async def merge(request: Request, context_id: int, staff: RegisterCurator, sessi
 
 
 @router.post("/contexts/{context_id}/split")
-async def split(request: Request, context_id: int, staff: RegisterCurator, session: SessionDep) -> Response:
+def split(request: Request, context_id: int, staff: RegisterCurator, session: SessionDep, form: FormDep) -> Response:
     source = _context(session, staff, context_id)
-    form = await request.form()
     entry_ids = [int(str(v)) for v in form.getlist("entry_id") if str(v).isdigit()]
     try:
         new = regrouping.split_context(
@@ -338,9 +333,8 @@ async def split(request: Request, context_id: int, staff: RegisterCurator, sessi
 
 
 @router.post("/contexts/{context_id}/actions")
-async def add_action(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep) -> Response:
+def add_action(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
     context = _context(session, staff, context_id)
-    form = await request.form()
     values = {key: str(form.get(key, "")) for key in ("title", "owner_organisation", "response_type", "status", "due_date", "detail", "public_summary")}
     try:
         actions_service.record_action(session, staff, context, _action_input(form))
@@ -357,9 +351,8 @@ def _action(session: Any, staff: StaffIdentity, action_id: int) -> Any:
 
 
 @router.post("/actions/{action_id}/update")
-async def update_action(request: Request, action_id: int, staff: RegisterEditor, session: SessionDep) -> Response:
+def update_action(request: Request, action_id: int, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
     action = _action(session, staff, action_id)
-    form = await request.form()
     try:
         actions_service.update_action(session, staff, action, status=str(form.get("status", "")), due_date=_date(str(form.get("due_date", ""))))
     except service.RegisterError as exc:
@@ -368,9 +361,8 @@ async def update_action(request: Request, action_id: int, staff: RegisterEditor,
 
 
 @router.post("/actions/{action_id}/publish")
-async def publish_action(request: Request, action_id: int, staff: SummaryPublisher, session: SessionDep) -> Response:
+def publish_action(request: Request, action_id: int, staff: SummaryPublisher, session: SessionDep, form: FormDep) -> Response:
     action = _action(session, staff, action_id)
-    form = await request.form()
     try:
         actions_service.publish_action(session, staff, action, str(form.get("public_summary", "")))
     except service.RegisterError as exc:
