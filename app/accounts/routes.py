@@ -51,6 +51,7 @@ from app.core.web import (
     require_role,
     session_serializer,
     staff_cookie_name,
+    staff_session_token,
     use_locale,
 )
 
@@ -160,15 +161,11 @@ def _sign_in_page(
 
 def _awaiting_choice(request: Request, db: DatabaseDep, settings: Settings) -> service.AreaChoice | None:
     """The person whose session still waits for them to choose an area, if this browser has one."""
-    raw = request.cookies.get(staff_cookie_name(settings))
-    if not raw:
-        return None
-    try:
-        token = session_serializer(settings).loads(raw)
-    except BadSignature:
+    token = staff_session_token(request, settings)
+    if token is None:
         return None
     return service.awaiting_area_choice(
-        db, str(token),
+        db, token,
         idle=timedelta(minutes=settings.session_idle_minutes), absolute=timedelta(hours=settings.session_absolute_hours),
     )
 

@@ -104,13 +104,20 @@ def staff_cookie_name(settings: Settings) -> str:
     return cookie_name(settings, "sm_staff")
 
 
-def optional_staff(request: Request, db: DatabaseDep, settings: SettingsDep) -> StaffIdentity | None:
+def staff_session_token(request: Request, settings: Settings) -> str | None:
+    """The server-side session token this browser's signed staff cookie carries, if any."""
     raw = request.cookies.get(staff_cookie_name(settings))
     if not raw:
         return None
     try:
-        token = session_serializer(settings).loads(raw)
+        return str(session_serializer(settings).loads(raw))
     except BadSignature:
+        return None
+
+
+def optional_staff(request: Request, db: DatabaseDep, settings: SettingsDep) -> StaffIdentity | None:
+    token = staff_session_token(request, settings)
+    if token is None:
         return None
     identity = accounts.resume_session(
         db,
