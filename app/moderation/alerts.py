@@ -547,11 +547,13 @@ class EntryEmails:
     held: bool = False  # a "possible" flag waiting for a moderator (held_for_a_moderator)
 
 
-def entry_emails(session: Session, report: Report, *, now: datetime | None = None) -> EntryEmails:
+def entry_emails(
+    session: Session, report: Report, open_alert: SafeguardingAlert | None, *, now: datetime | None = None
+) -> EntryEmails:
+    """The entry page's account of its emails; `open_alert` is the one it has already looked up."""
     now = now or utcnow()
     messages = messages_for_report(session, report)
-    alert = open_alert_for(session, report.area_id, report.id) if report.id is not None else None
-    held = alert is not None and not messages and held_for_a_moderator(session, alert)
+    held = open_alert is not None and not messages and held_for_a_moderator(session, open_alert)
     return EntryEmails(messages, _delivered(messages), any(_in_trouble(m, now) for m in messages), held)
 
 

@@ -95,6 +95,7 @@ def highlighted(text: str, spans: list[tuple[int, Span]]) -> list[Segment]:
 
 
 def _entry_context(session: Any, staff: StaffIdentity, report: Report, **extra: Any) -> dict[str, Any]:
+    open_alert = alerts.open_alert_for(session, report.area_id, report.id) if report.id else None
     return {
         "report": report,
         "suggestions": {
@@ -109,9 +110,9 @@ def _entry_context(session: Any, staff: StaffIdentity, report: Report, **extra: 
         "highlighted": highlighted,
         "error": "",
         "conflict": False,
-        "open_alert": alerts.open_alert_for(session, report.area_id, report.id) if report.id else None,
+        "open_alert": open_alert,
         # What happened to each email about it, in words (templates/moderation/_alert_emails.html).
-        "emails": alerts.entry_emails(session, report),
+        "emails": alerts.entry_emails(session, report, open_alert),
         "message_status": alerts.message_status,
         "purpose_labels": alerts.PURPOSE_LABELS,
         "now": utcnow(),

@@ -554,7 +554,9 @@ def test_a_possible_flag_emails_nobody_until_the_response_time_passes_unopened(
     with db.session() as read:
         assert alerts.mail_health(read, configured=True, now=report.created_at + timedelta(minutes=10)) == "ok"
         assert alerts.undelivered_alerts(read, area.id, now=report.created_at + timedelta(minutes=10)).alerts == 0
-        assert alerts.entry_emails(read, read.get(Report, report.id)).held  # type: ignore[arg-type]
+        entry = read.get(Report, report.id)
+        assert entry is not None
+        assert alerts.entry_emails(read, entry, alerts.open_alert_for(read, area.id, entry.id)).held  # type: ignore[arg-type]
     assert _round(db, mailer, report.created_at + timedelta(minutes=16)).escalated == 1
     # The escalation is its first email: no separate alert copy straight after it.
     _round(db, mailer, report.created_at + timedelta(minutes=17))
