@@ -40,7 +40,9 @@ class HeadAsGet:
             await send(message)
 
         # A copy: the server holds this scope too, and must still see HEAD (it then expects no body).
+        # `safetymap.head` tells a route that only counts openings (/r/CODE) not to count this one.
         as_get = dict(scope, method="GET")
+        as_get["safetymap.head"] = True
         try:
             await self.app(as_get, receive, headers_only)
         except _StreamCut:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import Settings
@@ -21,6 +22,8 @@ from app.core.config import Settings
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+CSRF_RAW_BYTES = 32
+CSRF_RAW_FORMAT = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(32) makes
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -148,8 +151,12 @@ class SecurityMiddleware:
             return
         state = scope.setdefault("state", {})
         raw = _read_cookie(scope, self.csrf_cookie)
+        if raw is not None and not CSRF_RAW_FORMAT.fullmatch(raw):
+            # Only values we could have made count: a value planted by someone else (a sibling
+            # subdomain, a shared machine) is replaced, never adopted.
+            raw = None
         state["csrf_cookie_present"] = raw is not None
-        state["csrf_raw"] = raw or secrets.token_urlsafe(32)
+        state["csrf_raw"] = raw or secrets.token_urlsafe(CSRF_RAW_BYTES)
         path = scope.get("path", "")
 
         async def send_with_headers(message: Message) -> None:
@@ -159,7 +166,7 @@ class SecurityMiddleware:
                 # A page with the map picker may load tiles from the area's own tile server, and only then.
                 tile_origin = state.get("tile_origin")
                 headers += [h for h in security_headers(self.settings, path, tile_origin=tile_origin) if h[0] not in existing]
-                if raw is None and not path.startswith("/static/"):
+                if raw is None and not path.startswith("/static/") and not state.get("csrf_rotated"):
                     headers.append((b"set-cookie", self._cookie(state["csrf_raw"]).encode()))
                 message["headers"] = headers
             await send(message)
@@ -171,6 +178,15 @@ class SecurityMiddleware:
         if self.settings.secure_cookies:
             parts.append("Secure")
         return "; ".join(parts)
+
+
+def new_csrf_cookie(request: Request, response: Response, settings: Settings) -> None:
+    """A fresh CSRF cookie on this response (at sign-in: a token known before sign-in is no use after)."""
+    request.state.csrf_rotated = True
+    value = secrets.token_urlsafe(CSRF_RAW_BYTES)
+    response.set_cookie(
+        cookie_name(settings, "sm_csrf"), value, httponly=True, samesite="lax", secure=settings.secure_cookies, path="/"
+    )
 
 
 def _read_cookie(scope: Scope, name: str) -> str | None:

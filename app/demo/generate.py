@@ -35,7 +35,7 @@ from app.moderation.triage import Span, apply_redactions, triage
 from app.register import counts
 from app.register.models import Action, ActionStatus, Context, ContextStatus, ContextStatusChange
 from app.reports.models import Report, ReporterRole, ReportStatus
-from app.reports.service import RECEIPT_ALPHABET, SOURCE_FOR_ROLE
+from app.reports.service import SOURCE_FOR_ROLE, new_receipt_code
 from app.reports.taxonomy import AGE_BANDS, CATEGORIES, DAYS
 
 BATCH = 2000
@@ -190,11 +190,6 @@ def _contexts(session: Session, area: Area, places: list[Place], rng: random.Ran
     return contexts
 
 
-def _receipt(rng: random.Random) -> str:
-    raw = "".join(rng.choices(RECEIPT_ALPHABET, k=12))
-    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
-
-
 def _reports(
     session: Session, area: Area, places: list[Place], contexts: list[Context], rng: random.Random, count: int, *,
     choose: Callable[[random.Random], int] | None = None, triage_cache: dict[str, tuple[bool, str, list[Span]]] | None = None,
@@ -248,7 +243,7 @@ def _reports(
             rows.append(
                 {
                     "area_id": area.id,
-                    "receipt_code": _receipt(rng),
+                    "receipt_code": new_receipt_code(),  # never from the seeded generator: codes differ per machine
                     "submission_token": rng.getrandbits(128).to_bytes(16, "big").hex(),
                     "kind": kind,
                     "status": status,

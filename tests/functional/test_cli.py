@@ -139,3 +139,23 @@ def test_sso_configure_refuses_a_domain_another_area_owns_with_a_message(cli_env
     assert second.exit_code == 2
     assert "an email domain can belong to one area only" in second.output
     assert "Traceback" not in second.output
+
+
+def test_demo_receipt_codes_differ_on_every_machine(tmp_path: Path, settings: Settings) -> None:
+    # The demo data is seeded so the town looks the same everywhere; its receipt codes must not be,
+    # or anyone could read another install's demo reports by typing a code from the source.
+    from app.core.db import Database
+    from app.demo.generate import load_demo
+
+    codes = []
+    for name in ("one", "two"):
+        url = f"sqlite:///{tmp_path / name}.db"
+        migrate.upgrade(url)
+        database = Database(settings.model_copy(update={"database_url": url}))
+        try:
+            load_demo(database, reports=20, seed=7, echo=lambda _: None)
+            with database.session() as session:
+                codes.append(set(session.exec(select(Report.receipt_code)).all()))
+        finally:
+            database.dispose()
+    assert len(codes[0]) == 20 and not codes[0] & codes[1]

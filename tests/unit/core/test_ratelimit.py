@@ -69,3 +69,27 @@ def test_redis_is_tried_again_after_a_short_while(monkeypatch: pytest.MonkeyPatc
     clock.now += 31
     limiter.hit("report", "client", limit=5, window_seconds=60)
     assert len(calls) == 2
+
+
+def test_the_window_moves_so_a_boundary_does_not_double_the_limit() -> None:
+    clock = _Clock()
+    clock.now = 3600 * 10 + 3500  # 100 s before a fixed window would have ended
+    limiter = MemoryRateLimiter("secret", clock=clock)
+    assert all(limiter.hit("report", "client", limit=5, window_seconds=3600) for _ in range(5))
+    clock.now = 3600 * 11 + 10  # just past the boundary: the last hour still holds those five
+    assert not limiter.hit("report", "client", limit=5, window_seconds=3600)
+    clock.now = 3600 * 11 + 3590  # almost a whole hour later, the old window has nearly faded out
+    assert limiter.hit("report", "client", limit=5, window_seconds=3600)
+
+
+def test_redis_limiter_weighs_in_the_previous_window() -> None:
+    import time as real_time
+
+    url = "redis://127.0.0.1:6379/15"
+    redis.Redis.from_url(url).flushdb()
+    limiter = RedisRateLimiter("secret", url)
+    window = int(real_time.time() // 60)
+    previous, _ = client_key("secret", "moving", "client", 60, now=(window - 1) * 60)
+    redis.Redis.from_url(url).set(previous, 10**9, ex=120)
+    # A flood of requests a moment ago still count now, although the fixed window is new.
+    assert not limiter.hit("moving", "client", limit=5, window_seconds=60)
