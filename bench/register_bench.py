@@ -34,7 +34,7 @@ from sqlmodel import col, select
 
 import app.models  # noqa: F401  (the whole schema on the metadata)
 from app.accounts.models import User
-from app.accounts.service import start_session
+from app.accounts.sessions import start_session
 from app.areas.models import Area
 from app.core.config import load_settings
 from app.core.db import Database

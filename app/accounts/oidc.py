@@ -1,5 +1,5 @@
 """Talking to an area's OpenID provider: discovery, the authorization code flow with PKCE, and
-checking the ID token. Who may then sign in, and with which roles, is decided in accounts/service.py.
+checking the ID token. Who may then sign in, and with which roles, is decided in accounts/sso.py.
 
 Authlib's httpx client builds the authorization request (state, nonce, S256 code challenge) and
 exchanges the code; the ID token is checked with joserfc (Authlib's own JOSE library, which replaces
@@ -29,7 +29,7 @@ from joserfc.jwk import KeySet
 
 from app.accounts.models import AreaOidcConfig
 from app.accounts.schemas import is_loopback_host
-from app.accounts.service import SsoRefusal
+from app.accounts.sso import SsoRefusal
 
 HTTP_TIMEOUT = 10.0
 # Clocks on two servers rarely agree to the second.

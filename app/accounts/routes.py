@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.accounts import oidc, service, totp
+from app.accounts import oidc, service, sessions, sso, totp
 from app.accounts.models import Role, User
 from app.accounts.schemas import (
     FIELD_ERRORS,
@@ -33,14 +33,15 @@ from app.accounts.schemas import (
     format_role_mapping,
     parse_role_mapping,
 )
-from app.accounts.service import CodeRefusal, SsoRefusal, StaffIdentity
+from app.accounts.service import CodeRefusal, StaffIdentity
+from app.accounts.sso import SsoRefusal
 from app.accounts.throttle import SignInThrottle, Step, minutes
 from app.areas.models import Area
 from app.core.config import Settings
 from app.core.i18n import gettext as _
 from app.core.i18n import lazy_gettext as _l
 from app.core.i18n import ngettext
-from app.core.security import cookie_name, is_safe_redirect
+from app.core.security import cookie_name, is_safe_redirect, new_csrf_cookie
 from app.core.templating import render
 from app.core.web import (
     DatabaseDep,
@@ -97,11 +98,12 @@ def _clear_cookie(response: Response, settings: Settings, name: str) -> None:
     response.delete_cookie(name, path="/", secure=settings.secure_cookies, httponly=True, samesite="lax")
 
 
-def _signed_in(settings: Settings, token: str, next_path: str) -> Response:
+def _signed_in(request: Request, settings: Settings, token: str, next_path: str) -> Response:
     response = RedirectResponse(next_path, status_code=303)
     _set_cookie(response, settings, staff_cookie_name(settings), session_serializer(settings).dumps(token))
     _clear_cookie(response, settings, _pending_cookie(settings))
     _clear_cookie(response, settings, _oidc_cookie(settings))
+    new_csrf_cookie(request, response, settings)
     return response
 
 
@@ -150,7 +152,7 @@ def _sign_in_page(
     needs_code: bool = False, status_code: int = 200,
 ) -> Response:
     with db.session() as session:
-        organisations = service.areas_with_sso(session)
+        organisations = sso.areas_with_sso(session)
     return render(
         request,
         "accounts/sign_in.html",
@@ -159,12 +161,12 @@ def _sign_in_page(
     )
 
 
-def _awaiting_choice(request: Request, db: DatabaseDep, settings: Settings) -> service.AreaChoice | None:
+def _awaiting_choice(request: Request, db: DatabaseDep, settings: Settings) -> sessions.AreaChoice | None:
     """The person whose session still waits for them to choose an area, if this browser has one."""
     token = staff_session_token(request, settings)
     if token is None:
         return None
-    return service.awaiting_area_choice(
+    return sessions.awaiting_area_choice(
         db, token,
         idle=timedelta(minutes=settings.session_idle_minutes), absolute=timedelta(hours=settings.session_absolute_hours),
     )
@@ -173,16 +175,16 @@ def _awaiting_choice(request: Request, db: DatabaseDep, settings: Settings) -> s
 def _after_sign_in(session: Session, user: User, *, method: str = "password") -> tuple[str, bool] | None:
     """Starts the session of a person who has just proved who they are: (token, must choose an
     area), or None when they have no role anywhere."""
-    area, choose = service.sign_in_area(session, user)
+    area, choose = sessions.sign_in_area(session, user)
     if area is None and not choose:
         return None
-    return service.start_session(session, user, area, method=method), choose
+    return sessions.start_session(session, user, area, method=method), choose
 
 
-def _signed_in_to(settings: Settings, token: str, choose: bool, next_path: str) -> Response:
+def _signed_in_to(request: Request, settings: Settings, token: str, choose: bool, next_path: str) -> Response:
     if choose:
-        return _signed_in(settings, token, f"{CHOOSE_AREA_PATH}?{urlencode({'next': next_path})}")
-    return _signed_in(settings, token, next_path)
+        return _signed_in(request, settings, token, f"{CHOOSE_AREA_PATH}?{urlencode({'next': next_path})}")
+    return _signed_in(request, settings, token, next_path)
 
 
 @router.get("/sign-in")
@@ -254,7 +256,7 @@ async def sign_in(request: Request, db: DatabaseDep, settings: SettingsDep, thro
         right, started = await run_in_threadpool(check_password_and_code)
         if started is not None:
             throttle.clear_account(account)
-            return _signed_in_to(settings, started[0], started[1], next_path)
+            return _signed_in_to(request, settings, started[0], started[1], next_path)
         throttle.count_address(Step.CODE if right else Step.PASSWORD, address)
         error = _("That email, password and code do not match an active staff account. Please check them, wait for a new code, and try again.")
         return _sign_in_page(request, db, email=email, error=error, next_path=next_path, needs_code=True, status_code=401)
@@ -334,7 +336,7 @@ async def _check_code(request: Request, db: DatabaseDep, settings: Settings, thr
     if started is not None:
         assert result.user is not None
         throttle.clear_account(result.user.email)
-        return _signed_in_to(settings, started[0], started[1], pending["n"])
+        return _signed_in_to(request, settings, started[0], started[1], pending["n"])
     if result.refusal == CodeRefusal.UNAVAILABLE:
         return RedirectResponse("/staff/sign-in", status_code=303)
     if result.refusal in {CodeRefusal.WRONG, CodeRefusal.REUSED}:
@@ -387,29 +389,29 @@ def choose_area(request: Request, db: DatabaseDep, settings: SettingsDep, data: 
         return RedirectResponse("/staff/sign-in", status_code=303)
     assert choice.user.id is not None
     with db.transaction() as session:
-        token = service.choose_area(session, choice.session_id, choice.user.id, data.area)
+        token = sessions.choose_area(session, choice.session_id, choice.user.id, data.area)
     if token is None:
         raise HTTPException(status_code=404)
-    return _signed_in(settings, token, _safe_next(data.next))
+    return _signed_in(request, settings, token, _safe_next(data.next))
 
 
 @router.get("/area")
 def switch_area_form(request: Request, staff: StaffDep, db: DatabaseDep) -> Response:
     with db.session() as session:
-        areas, held_by_provider = service.areas_to_switch_to(session, staff)
+        areas, held_by_provider = sessions.areas_to_switch_to(session, staff)
     return _area_page(request, areas, action=SWITCH_AREA_PATH, next_path="/staff/", current=staff.area, held_by_provider=held_by_provider)
 
 
 @router.post("/area")
-def switch_area(staff: StaffDep, db: DatabaseDep, settings: SettingsDep, data: Annotated[AreaChoiceForm, Form()]) -> Response:
+def switch_area(request: Request, staff: StaffDep, db: DatabaseDep, settings: SettingsDep, data: Annotated[AreaChoiceForm, Form()]) -> Response:
     """Moves this session to another of the person's areas; refused (404) for an area where they
     have no role, and for a single sign-on session, which stays in its provider's area."""
     assert staff.user.id is not None
     with db.transaction() as session:
-        token = service.choose_area(session, staff.session_id, staff.user.id, data.area)
+        token = sessions.choose_area(session, staff.session_id, staff.user.id, data.area)
     if token is None:
         raise HTTPException(status_code=404)
-    return _signed_in(settings, token, "/staff/")
+    return _signed_in(request, settings, token, "/staff/")
 
 
 # --- Signing in with your organisation (OpenID Connect) ----------------------------------------
@@ -441,7 +443,7 @@ def _redirect_uris(settings: Settings) -> tuple[str, str]:
 def _refused(request: Request, db: DatabaseDep, settings: Settings, refusal: SsoRefusal, area_id: int | None, *, audit: bool = True) -> Response:
     if audit:
         with db.transaction() as session:
-            service.refuse_sso(session, area_id, refusal)
+            sso.refuse_sso(session, area_id, refusal)
     status = 403 if refusal in {SsoRefusal.DOMAIN, SsoRefusal.NO_ROLE, SsoRefusal.INACTIVE, SsoRefusal.EMAIL_UNVERIFIED} else 400
     if refusal == SsoRefusal.PROVIDER:
         status = 502
@@ -461,7 +463,7 @@ async def oidc_start(area_slug: str, request: Request, db: DatabaseDep, settings
         return _sign_in_page(request, db, error=_connection_wait(wait), next_path=next_path, status_code=429)
     throttle.count_address(Step.SSO_START, address)
     with db.session() as session:
-        found = service.oidc_config_by_slug(session, area_slug)
+        found = sso.oidc_config_by_slug(session, area_slug)
     if found is None:
         raise HTTPException(status_code=404)
     area, config = found
@@ -474,14 +476,14 @@ async def oidc_start(area_slug: str, request: Request, db: DatabaseDep, settings
 
     def remember() -> None:
         with db.transaction() as session:
-            service.record_oidc_attempt(
+            sso.record_oidc_attempt(
                 session, area=area, state=auth.state, browser_token=browser_token,
                 nonce=auth.nonce, code_verifier=auth.code_verifier, next_path=next_path,
             )
 
     await run_in_threadpool(remember)
     response = RedirectResponse(auth.url, status_code=303)
-    _set_cookie(response, settings, _oidc_cookie(settings), browser_token, max_age=int(service.OIDC_ATTEMPT_LIFETIME.total_seconds()))
+    _set_cookie(response, settings, _oidc_cookie(settings), browser_token, max_age=int(sso.OIDC_ATTEMPT_LIFETIME.total_seconds()))
     return response
 
 
@@ -495,8 +497,8 @@ async def oidc_callback(request: Request, db: DatabaseDep, settings: SettingsDep
 
     def take() -> tuple[Any, Any, SsoRefusal | None]:
         with db.transaction() as session:
-            attempt, refusal = service.take_oidc_attempt(session, state, browser_token)
-            config = service.oidc_config(session, attempt.area_id) if attempt else None
+            attempt, refusal = sso.take_oidc_attempt(session, state, browser_token)
+            config = sso.oidc_config(session, attempt.area_id) if attempt else None
             if attempt is not None and refusal is None and (config is None or not config.enabled):
                 refusal = SsoRefusal.STATE
             return attempt, config, refusal
@@ -522,20 +524,20 @@ async def oidc_callback(request: Request, db: DatabaseDep, settings: SettingsDep
     def sign_in_user() -> tuple[str | None, SsoRefusal | None]:
         with db.transaction() as session:
             area = service.area_by_id(session, attempt.area_id)
-            current = service.oidc_config(session, attempt.area_id)
+            current = sso.oidc_config(session, attempt.area_id)
             if area is None or current is None:
                 return None, SsoRefusal.STATE
-            outcome = service.sign_in_with_oidc(session, area, current, result.claims)
+            outcome = sso.sign_in_with_oidc(session, area, current, result.claims)
             if outcome.user is None:
                 return None, outcome.refusal
-            token = service.start_session(session, outcome.user, area, method="oidc", provider_logout_url=result.logout_url)
+            token = sessions.start_session(session, outcome.user, area, method="oidc", provider_logout_url=result.logout_url)
             return token, None
 
     token, refusal = await run_in_threadpool(sign_in_user)
     if token is None:
         # sign_in_with_oidc has already written the refusal to the audit log.
         return _refused(request, db, settings, refusal or SsoRefusal.STATE, area_id, audit=False)
-    return _signed_in(settings, token, attempt.next_path)
+    return _signed_in(request, settings, token, attempt.next_path)
 
 
 # --- Sign-out and home --------------------------------------------------------------------------
@@ -552,10 +554,10 @@ def sign_out(
         choice = _awaiting_choice(request, db, settings)
         if choice is not None and choice.user.id is not None:
             with db.transaction() as session:
-                service.end_session_by_id(session, choice.session_id, choice.user.id)
+                sessions.end_session_by_id(session, choice.session_id, choice.user.id)
     else:
         with db.transaction() as session:
-            provider_logout = service.end_session(session, staff)
+            provider_logout = sessions.end_session(session, staff)
     # After single sign-on, end the organisation's session too, where the provider offers it.
     response = RedirectResponse(provider_logout or "/staff/sign-in", status_code=303)
     _clear_cookie(response, settings, staff_cookie_name(settings))
@@ -564,9 +566,12 @@ def sign_out(
 
 @router.get("/")
 def staff_home(staff: StaffDep) -> Response:
-    if staff.has("moderator"):
+    """Each role lands on the first page of its own work, never on a page it may not open."""
+    if staff.has(Role.MODERATOR):
         return RedirectResponse("/staff/moderation", status_code=303)
-    return RedirectResponse("/staff/register", status_code=303)
+    if staff.has(Role.STATUTORY):
+        return RedirectResponse("/staff/register", status_code=303)
+    return RedirectResponse("/staff/workshops", status_code=303)
 
 
 # --- The area's single sign-on settings (admins) -----------------------------------------------
@@ -575,8 +580,8 @@ def staff_home(staff: StaffDep) -> Response:
 def _settings_page(request: Request, staff: StaffIdentity, db: DatabaseDep, settings: Settings, *, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None, saved: bool = False, status_code: int = 200) -> Response:
     assert staff.area.id is not None
     with db.session() as session:
-        config = service.oidc_config(session, staff.area.id)
-        claimed_elsewhere = service.domains_claimed_elsewhere(session, config) if config else []
+        config = sso.oidc_config(session, staff.area.id)
+        claimed_elsewhere = sso.domains_claimed_elsewhere(session, config) if config else []
     if values is None:
         values = {
             "enabled": config.enabled if config else True,
@@ -645,8 +650,8 @@ async def sso_settings_save(request: Request, staff: Admin, db: DatabaseDep, set
         with db.transaction() as session:
             area = service.area_by_id(session, staff.area.id)
             assert area is not None
-            service.save_oidc_config(session, area, parsed.model_dump(), actor_id=staff.user.id)
-    except service.DomainTaken as exc:
+            sso.save_oidc_config(session, area, parsed.model_dump(), actor_id=staff.user.id)
+    except sso.DomainTaken as exc:
         errors["allowed_domains"] = _domains_taken(exc.domains)
         return _settings_page(request, staff, db, settings, values=values, errors=errors, status_code=400)
     return RedirectResponse("/staff/admin/sign-in?saved=1", status_code=303)

@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel import Session
 
-from app.accounts import service as accounts
 from app.accounts.service import StaffIdentity
+from app.accounts.sessions import resume_session
 from app.areas.lookup import AreaData, AreaLookup
 from app.areas.models import Area
 from app.core import i18n
@@ -46,6 +46,12 @@ async def get_db(request: Request) -> Database:
 # The small dependencies that only read app state are `async def` on purpose: they never block, and
 # FastAPI would otherwise hop to a worker thread and back for each one on every request. Anything
 # that touches the database stays a plain `def` (run in the thread pool).
+# Numbers in addresses are bounded where they come in: an id past what an INTEGER column holds on
+# PostgreSQL (2**31 - 1) names no row and is refused with 422 before any query runs.
+MAX_DB_INT = 2**31 - 1
+DbId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_db)]
 
@@ -119,7 +125,7 @@ def optional_staff(request: Request, db: DatabaseDep, settings: SettingsDep) -> 
     token = staff_session_token(request, settings)
     if token is None:
         return None
-    identity = accounts.resume_session(
+    identity = resume_session(
         db,
         str(token),
         idle=timedelta(minutes=settings.session_idle_minutes),

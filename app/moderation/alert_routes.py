@@ -14,7 +14,7 @@ from app.core.mail import MailerDep
 from app.core.templating import render
 from app.core.types import utcnow
 from app.core.web import SessionDep, require_role, use_locale
-from app.moderation import alerts
+from app.moderation import alert_status
 from app.moderation.models import OutboxState
 
 router = APIRouter(prefix="/staff/alerts", dependencies=[Depends(use_locale)], include_in_schema=False)
@@ -37,12 +37,12 @@ def alerts_page(request: Request, staff: AreaAdmin, session: SessionDep, mailer:
         request,
         "moderation/alerts.html",
         {
-            "views": alerts.alerts_overview(session, staff.area.id, state=chosen or None),
+            "views": alert_status.alerts_overview(session, staff.area.id, state=chosen or None),
             "state_labels": STATE_LABELS,
             "state": chosen,
             "mail_configured": mailer.configured,
-            "status": alerts.message_status,
-            "purpose_labels": alerts.PURPOSE_LABELS,
+            "status": alert_status.message_status,
+            "purpose_labels": alert_status.PURPOSE_LABELS,
             "now": utcnow(),
         },
     )

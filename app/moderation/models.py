@@ -75,6 +75,7 @@ class OutboxPurpose(StrEnum):
     RESEND = "resend"  # still not acknowledged
     ESCALATION = "escalation"  # nobody opened an urgent entry in time
     OVERDUE = "overdue"  # an entry waited past the area's review time
+    PATTERN = "pattern"  # new patterns for the statutory team (app.register.patterns.runs)
 
 
 class OutboxMessage(SQLModel, table=True):

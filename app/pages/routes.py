@@ -12,7 +12,7 @@ from app.core.mail import MailerDep
 from app.core.security import is_safe_redirect
 from app.core.templating import render
 from app.core.web import DatabaseDep, PublicArea, SettingsDep, use_locale
-from app.moderation import alerts
+from app.moderation import outbox
 from app.reports.service import new_submission_token
 from app.reports.taxonomy import KIND_HINTS, KIND_LABELS
 
@@ -67,7 +67,7 @@ def healthz(db: DatabaseDep, settings: SettingsDep, mailer: MailerDep) -> Respon
     try:
         with db.read() as session:
             session.execute(text("SELECT 1"))
-            mail = alerts.mail_health(session, configured=mailer.configured)
+            mail = outbox.mail_health(session, configured=mailer.configured)
     except Exception:  # any database failure at all means "not healthy"
         return JSONResponse(
             {"status": "unavailable", "database": "unreachable", "mail": "failing" if mailer.configured else "not_configured", "redis": redis},

@@ -23,7 +23,7 @@ from app.core.db import Database
 from app.core.mail import Mailer, NoMailServer, SmtpMailer
 from app.core.types import utcnow
 from app.main import create_app
-from app.moderation import alerts
+from app.moderation import alert_status, alerts, outbox
 from app.moderation.models import OutboxMessage, OutboxPurpose, OutboxState, SafeguardingAlert
 from app.reports.models import Report
 from tests.factories import make_area, make_report, make_staff
@@ -175,14 +175,14 @@ def test_a_refusing_server_is_retried_with_backoff_then_failed_and_the_alert_sta
             assert row.next_attempt_at is not None
             gaps.append(round((row.next_attempt_at - due).total_seconds() / 60))
     assert gaps == [2, 4, 8, 16, 32, 60]
-    assert (row.state, row.attempts) == (OutboxState.FAILED, alerts.MAX_ATTEMPTS)
+    assert (row.state, row.attempts) == (OutboxState.FAILED, outbox.MAX_ATTEMPTS)
     assert refusing_smtp_server.messages == []
     alert = session.exec(select(SafeguardingAlert)).one()
     assert alert.acknowledged_at is None and alert.sent_count == 0
     assert "outbox.retry_scheduled" in _actions(session) and "outbox.failed" in _actions(session)
 
     page = client.get(f"/staff/moderation/{report.id}").text
-    assert f"Failed after {alerts.MAX_ATTEMPTS} tries: the mail server refused (SMTPRecipientsRefused)" in page
+    assert f"Failed after {outbox.MAX_ATTEMPTS} tries: the mail server refused (SMTPRecipientsRefused)" in page
     assert "Acknowledge the alert" in page
 
 
@@ -194,7 +194,7 @@ def test_mail_server_down_keeps_the_message_queued_for_its_next_try(settings: Se
     assert _round(db, mailer, now).delivery.retrying == 1
     [row] = _messages(session)
     assert row.state == OutboxState.QUEUED and row.last_error == "unreachable:ConnectionRefusedError"
-    assert "could not be reached" in alerts.message_status(row, now=now)
+    assert "could not be reached" in alert_status.message_status(row, now=now)
 
 
 # --- No mail server at all -------------------------------------------------------------------
@@ -246,7 +246,7 @@ def test_with_nobody_to_tell_the_email_is_undeliverable_and_says_why(settings: S
     _round(db, _mailer(settings, smtp_server.port), utcnow())
     [row] = _messages(session)
     assert (row.state, row.last_error) == (OutboxState.UNDELIVERABLE, "no_recipients")
-    assert alerts.message_status(row) == "Not sent: there is nobody to send it to"
+    assert alert_status.message_status(row) == "Not sent: there is nobody to send it to"
 
 
 # --- Crashes and several processes -----------------------------------------------------------
@@ -260,12 +260,12 @@ def test_a_message_left_sending_by_a_crash_goes_back_to_the_queue_after_five_min
     now = utcnow()
     assert alerts.queue_alert_messages(db, base_url=BASE, resend_after=EVERY, now=now) == 1
     [row] = _messages(session)
-    assert alerts._claim(db, row.id or 0, now=now) is not None  # claimed, then the process died
+    assert outbox._claim(db, row.id or 0, now=now) is not None  # claimed, then the process died
     mailer = _mailer(settings, smtp_server.port)
-    assert alerts.deliver_due(db, mailer, now=now + timedelta(minutes=4)).sent == 0
+    assert outbox.deliver_due(db, mailer, now=now + timedelta(minutes=4)).sent == 0
     row = _reload(session, row)
     assert row.state == OutboxState.SENDING
-    delivery = alerts.deliver_due(db, mailer, now=now + timedelta(minutes=5, seconds=1))
+    delivery = outbox.deliver_due(db, mailer, now=now + timedelta(minutes=5, seconds=1))
     assert (delivery.recovered, delivery.sent) == (1, 1)
     row = _reload(session, row)
     assert (row.state, row.attempts) == (OutboxState.SENT, 2)
@@ -283,13 +283,13 @@ def test_two_delivery_rounds_at_once_send_each_message_once(
     assert alerts.queue_alert_messages(db, base_url=BASE, resend_after=EVERY, now=now) == 6
     mailer = _mailer(settings, smtp_server.port)
     start = threading.Barrier(2)
-    results: list[alerts.Delivery] = []
+    results: list[outbox.Delivery] = []
     errors: list[BaseException] = []
 
     def deliver() -> None:
         try:
             start.wait()
-            results.append(alerts.deliver_due(db, mailer, now=now))
+            results.append(outbox.deliver_due(db, mailer, now=now))
         except BaseException as exc:  # reported below
             errors.append(exc)
 
@@ -398,7 +398,7 @@ def test_several_overdue_entries_share_one_reminder_that_each_entry_shows(
     assert reminder.report_id is None and "3 entries" in reminder.subject
     for report in reports:
         report = _reload(session, report)
-        assert [m.id for m in alerts.messages_for_report(session, report)] == [reminder.id]
+        assert [m.id for m in alert_status.messages_for_report(session, report)] == [reminder.id]
 
 
 # --- Pages -----------------------------------------------------------------------------------
@@ -482,9 +482,9 @@ def test_healthz_says_mail_is_failing_when_nobody_sends_what_is_due(settings: Se
     now = utcnow()
     alerts.queue_alert_messages(db, base_url=BASE, resend_after=EVERY, now=now - timedelta(minutes=10))
     with db.session() as read:
-        assert alerts.mail_health(read, configured=True, now=now) == "failing"
-        assert alerts.mail_health(read, configured=True, now=now - timedelta(minutes=9)) == "ok"
-        assert alerts.mail_health(read, configured=False, now=now) == "not_configured"
+        assert outbox.mail_health(read, configured=True, now=now) == "failing"
+        assert outbox.mail_health(read, configured=True, now=now - timedelta(minutes=9)) == "ok"
+        assert outbox.mail_health(read, configured=False, now=now) == "not_configured"
 
 
 def test_healthz_reports_redis_ok_and_failing(settings: Settings, db: Database, smtp_server: SmtpServer) -> None:
@@ -552,11 +552,11 @@ def test_a_possible_flag_emails_nobody_until_the_response_time_passes_unopened(
     assert _round(db, mailer, report.created_at + timedelta(minutes=10)).queued == 0
     assert _messages(session) == []
     with db.session() as read:
-        assert alerts.mail_health(read, configured=True, now=report.created_at + timedelta(minutes=10)) == "ok"
-        assert alerts.undelivered_alerts(read, area.id, now=report.created_at + timedelta(minutes=10)).alerts == 0
+        assert outbox.mail_health(read, configured=True, now=report.created_at + timedelta(minutes=10)) == "ok"
+        assert alert_status.undelivered_alerts(read, area.id, now=report.created_at + timedelta(minutes=10)).alerts == 0
         entry = read.get(Report, report.id)
         assert entry is not None
-        assert alerts.entry_emails(read, entry, alerts.open_alert_for(read, area.id, entry.id)).held  # type: ignore[arg-type]
+        assert alert_status.entry_emails(read, entry, alerts.open_alert_for(read, area.id, entry.id)).held  # type: ignore[arg-type]
     assert _round(db, mailer, report.created_at + timedelta(minutes=16)).escalated == 1
     # The escalation is its first email: no separate alert copy straight after it.
     _round(db, mailer, report.created_at + timedelta(minutes=17))

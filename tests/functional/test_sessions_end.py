@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from app.accounts import service
+from app.accounts import changes
 from app.accounts.models import Membership, StaffSession, User
 from app.audit.models import AuditEvent
 from app.cli import app as cli
@@ -93,7 +93,7 @@ def test_changing_your_own_password_keeps_the_session_you_are_using(web_app: Fas
         sign_in(phone, user.email)
         rows = session.exec(select(StaffSession).order_by(StaffSession.id)).all()  # type: ignore[arg-type]
         laptop_session = rows[0].id
-        service.set_password(session, user, "another long password here", via="self", keep_session_id=laptop_session)
+        changes.set_password(session, user, "another long password here", via="self", keep_session_id=laptop_session)
         session.commit()
         assert laptop.get("/staff/moderation").status_code == 200
         assert phone.get("/staff/moderation").status_code == 303

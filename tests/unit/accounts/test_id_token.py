@@ -16,7 +16,7 @@ from joserfc import jwt
 from joserfc.jwk import OctKey, RSAKey
 
 from app.accounts.oidc import OidcError, validate_id_token
-from app.accounts.service import SsoRefusal
+from app.accounts.sso import SsoRefusal
 
 ISSUER = "https://login.council.example"
 CLIENT = "safety-map"
