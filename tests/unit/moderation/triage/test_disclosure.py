@@ -3,12 +3,11 @@ history, general place descriptions and structural complaints are not."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from app.moderation.triage import detect_disclosure, explain_disclosure
+from app.moderation.triage import detect_disclosure, explain_disclosure, lexicon
 from app.moderation.triage import disclosure as disclosure_module
+from app.moderation.triage.prefilter import required_literals
 
 
 @pytest.mark.parametrize(
@@ -215,7 +214,7 @@ def test_trigger_prefilter_never_hides_a_match(text: str) -> None:
     """Every cue match contains one of the cue's trigger strings, so skipping is safe."""
     normalised = disclosure_module._normalise(text)
     checked = 0
-    for group in disclosure_module._CUE_GROUPS:
+    for group in lexicon.cue_groups():
         for cue in group.cues:
             for match in cue.pattern.finditer(normalised):
                 checked += 1
@@ -224,23 +223,35 @@ def test_trigger_prefilter_never_hides_a_match(text: str) -> None:
 
 
 def test_required_literals_of_simple_patterns() -> None:
-    scan = disclosure_module._required_literals
+    scan = required_literals
     assert scan(r"(?:hits?|beats?) (?:me|her)") == frozenset({"hit", "beat"})
     assert scan(r"(?:hits?|beats?) me") == frozenset({" me"})  # fewest strings wins
     assert scan(r"county lines?") == frozenset({"county line"})
     assert scan(r"(?:a|b)") is None  # too short to be useful: always run
 
 
-def test_long_entry_is_assessed_quickly() -> None:
-    text = (_PREFILTER_SAMPLES[0] + " The park on Mill Lane is dodgy at night. ") * 16
-    text = text[:2000]
-    detect_disclosure(text)  # warm caches
-    best = min(_elapsed(text) for _ in range(5))
-    # Well under 10 ms on a normal machine; the bound leaves room for a busy CI box.
-    assert best < 0.025
+def test_the_lexicon_file_loads_every_reason() -> None:
+    groups = lexicon.cue_groups()
+    assert {g.reason for g in groups} == set(lexicon.REASON_ORDER)
+    assert all(g.cues for g in groups)
 
 
-def _elapsed(text: str) -> float:
-    started = time.perf_counter()
-    detect_disclosure(text)
-    return time.perf_counter() - started
+def test_fragments_expand_and_mistakes_in_the_lexicon_are_named() -> None:
+    text = """
+[fragments]
+WHO = '(?:him|her)'
+[[group]]
+reason = "abuse"
+weight = "strong"
+patterns = ['hits? {{WHO}}']
+"""
+    (group,) = lexicon.parse_lexicon(text)
+    assert group.cues[0].pattern.match("hits her") and group.negatable and not group.survives_history
+    with pytest.raises(lexicon.LexiconError, match="unknown fragment"):
+        lexicon.parse_lexicon(text.replace("{{WHO}}", "{{WHOM}}"))
+    with pytest.raises(lexicon.LexiconError, match="unknown reason"):
+        lexicon.parse_lexicon(text.replace('"abuse"', '"abuze"'))
+    with pytest.raises(lexicon.LexiconError, match="may not start"):
+        lexicon.parse_lexicon(text.replace("'hits?", r"'\bhits?"))
+    with pytest.raises(lexicon.LexiconError, match="bad pattern"):
+        lexicon.parse_lexicon(text.replace("'hits?", "'(hits?"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from pathlib import Path
 
 import pytest
@@ -113,15 +112,10 @@ def test_shipped_model_loads_once_per_process() -> None:
     assert len(model.weights) > 1000
 
 
-def test_scoring_needs_no_numpy_and_is_fast() -> None:
+def test_scoring_needs_no_numpy() -> None:
+    # How fast scoring is, is measured by bench/disclosure_speed.py, not asserted here.
     source = (Path(__file__).resolve().parents[4] / "app/moderation/triage/model.py").read_text()
     assert "numpy" not in source.split('"""', 2)[2]  # only the docstring may mention it
-    model = load_model()
-    text = "a man keeps messaging me and says he will come to my house tonight, i'm 13 " * 3
-    started = time.perf_counter()
-    for _ in range(50):
-        model.score(text)
-    assert (time.perf_counter() - started) / 50 < 0.02  # generous for shared CI; bench says < 1 ms
 
 
 def test_graded_result_keeps_the_old_fields_and_adds_level_and_cues() -> None:
