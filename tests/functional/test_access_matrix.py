@@ -124,14 +124,25 @@ def _town(session: Session, area: Any, marker: str) -> Town:
     session.add(action)
     session.commit()
     ids = {"context_id": context.id, "action_id": action.id, "report_id": pending.id, "published_report_id": published.id}
-    try:
-        from tests.factories import make_workshop
+    from tests.factories import make_workshop
 
-        facilitator = make_staff(session, area, "facilitator")
-        ids["workshop_id"] = make_workshop(session, area, facilitator, title=f"{marker} workshop").id
-    except ImportError:  # workshops not built yet
-        pass
+    facilitator = make_staff(session, area, "facilitator")
+    ids["workshop_id"] = make_workshop(session, area, facilitator, title=f"{marker} workshop").id
+    ids |= _outreach(session, area, facilitator, marker)
     return Town(ids)
+
+
+def _outreach(session: Session, area: Any, facilitator: Any, marker: str) -> dict[str, int]:
+    from datetime import date
+
+    from app.accounts.service import StaffIdentity
+    from app.outreach import service as outreach
+
+    staff = StaffIdentity(user=facilitator, area=area, roles=frozenset({"facilitator"}), session_id=0)
+    campaign = outreach.create_campaign(session, staff, name=f"{marker} campaign", purpose="", starts_on=date(2026, 11, 1), ends_on=date(2026, 12, 31))
+    link = outreach.create_link(session, staff, kind="poster", label=f"{marker} poster", campaign_id=campaign.id)
+    assert campaign.id is not None and link.id is not None
+    return {"campaign_id": campaign.id, "link_id": link.id}
 
 
 def _fill(route: StaffRoute, town: Town) -> str | None:
