@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.core.i18n import DEFAULT_TIME_ZONE
 from app.core.types import UTCDateTime, utcnow
 
 
@@ -20,6 +21,8 @@ class Area(SQLModel, table=True):
     hostname: str | None = Field(default=None, max_length=253, unique=True)
     default_locale: str = Field(default="en", max_length=10)
     locales: str = Field(default="en,cy", max_length=100)
+    # Where the area's clocks are: an IANA name. Times are stored in UTC and shown in this zone.
+    time_zone: str = Field(default=DEFAULT_TIME_ZONE, max_length=60)
     # Public map cells with fewer published entries than this are hidden (DESIGN: default 5).
     min_cell_count: int = Field(default=5, ge=2)
     retention_days: int = Field(default=90, ge=1)

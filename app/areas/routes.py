@@ -1,4 +1,4 @@
-"""The area's safeguarding settings, for its admins: who is alerted, and how soon things escalate."""
+"""The area's settings, for its admins: who is alerted, how soon things escalate, and its time zone."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from app.accounts.models import Role
 from app.accounts.service import StaffIdentity
 from app.areas import service
 from app.areas.schemas import FIELD_ERRORS, SafeguardingSettings, SafeguardingSettingsForm
+from app.core.i18n import known_time_zones
 from app.core.mail import MailerDep
 from app.core.templating import render
 from app.core.web import DatabaseDep, require_role, use_locale
@@ -23,7 +24,7 @@ AreaAdmin = Annotated[StaffIdentity, Depends(require_role(Role.ADMIN))]
 def _page(request: Request, staff: StaffIdentity, mail_configured: bool, values: dict[str, Any], *, errors: dict[str, str] | None = None, saved: bool = False, status_code: int = 200) -> Response:
     return render(
         request, "areas/safeguarding.html",
-        {"values": values, "errors": errors or {}, "saved": saved, "mail_configured": mail_configured},
+        {"values": values, "errors": errors or {}, "saved": saved, "mail_configured": mail_configured, "time_zones": sorted(known_time_zones())},
         status_code=status_code,
     )
 
@@ -37,6 +38,7 @@ def safeguarding_settings(request: Request, staff: AreaAdmin, db: DatabaseDep, m
     values = {
         "safeguarding_emails": area.safeguarding_emails, "escalation_emails": area.escalation_emails,
         "urgent_response_minutes": str(area.urgent_response_minutes), "review_hours": str(area.review_hours),
+        "time_zone": area.time_zone,
     }
     return _page(request, staff, mailer.configured, values, saved=saved == "1")
 

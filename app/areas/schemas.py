@@ -1,4 +1,4 @@
-"""What an area administrator may type into the area's safeguarding settings, checked before saving."""
+"""What an area administrator may type into the area's settings (safeguarding, time zone), checked before saving."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 
 from pydantic import BaseModel, Field, field_validator
 
+from app.core.i18n import DEFAULT_TIME_ZONE, known_time_zones
 from app.core.i18n import lazy_gettext as _l
 
 _ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
@@ -26,6 +27,21 @@ class SafeguardingSettingsForm(BaseModel):
     escalation_emails: str = Field("", max_length=2000)
     urgent_response_minutes: str = Field("", max_length=10)
     review_hours: str = Field("", max_length=10)
+    time_zone: str = Field("", max_length=100)
+
+
+def parse_time_zone(text: str) -> str:
+    """An IANA time zone name as the zone database spells it ("europe/london" is Europe/London);
+    blank is the default, Europe/London."""
+    name = "".join((text or "").split())
+    if not name:
+        return DEFAULT_TIME_ZONE
+    if name in known_time_zones():
+        return name
+    by_folded = {known.casefold(): known for known in known_time_zones()}
+    if name.casefold() in by_folded:
+        return by_folded[name.casefold()]
+    raise ValueError("unknown_time_zone")
 
 
 class SafeguardingSettings(BaseModel):
@@ -33,6 +49,12 @@ class SafeguardingSettings(BaseModel):
     escalation_emails: list[str]
     urgent_response_minutes: int = Field(ge=1, le=1440)
     review_hours: int = Field(ge=1, le=720)
+    time_zone: str = DEFAULT_TIME_ZONE
+
+    @field_validator("time_zone", mode="before")
+    @classmethod
+    def _zone(cls, value: object) -> str:
+        return parse_time_zone(str(value or ""))
 
     @field_validator("safeguarding_emails", "escalation_emails", mode="before")
     @classmethod
@@ -55,4 +77,5 @@ FIELD_ERRORS = {
     "escalation_emails": _l("Check the escalation addresses: each one looks like manager@council.example, separated by commas."),
     "urgent_response_minutes": _l("Enter the urgent response time as a whole number of minutes, from 1 to 1440 (one day)."),
     "review_hours": _l("Enter the review time as a whole number of hours, from 1 to 720 (30 days)."),
+    "time_zone": _l("Enter a time zone from the list, as a region and a city, like Europe/London or Europe/Dublin."),
 }

@@ -62,12 +62,14 @@ def place_names(session: Session, area_id: int) -> list[str]:
 
 
 def save_safeguarding_settings(session: Session, area: Area, settings: SafeguardingSettings, *, actor_id: int | None) -> None:
-    """Who is told about possible disclosures, and how long before an entry escalates or is overdue."""
+    """Who is told about possible disclosures, how long before an entry escalates or is overdue, and
+    the time zone the area's dates and times are shown in."""
     values = {
         "safeguarding_emails": ", ".join(settings.safeguarding_emails),
         "escalation_emails": ", ".join(settings.escalation_emails),
         "urgent_response_minutes": settings.urgent_response_minutes,
         "review_hours": settings.review_hours,
+        "time_zone": settings.time_zone,
     }
     changed = sorted(name for name, value in values.items() if getattr(area, name) != value)
     for name, value in values.items():
@@ -76,5 +78,5 @@ def save_safeguarding_settings(session: Session, area: Area, settings: Safeguard
     audit.record(
         session, "area.safeguarding_settings_changed", area_id=area.id, actor_id=actor_id, subject_type="area", subject_id=area.id,
         changed=changed, safeguarding_contacts=len(settings.safeguarding_emails), escalation_contacts=len(settings.escalation_emails),
-        urgent_response_minutes=settings.urgent_response_minutes, review_hours=settings.review_hours,
+        urgent_response_minutes=settings.urgent_response_minutes, review_hours=settings.review_hours, time_zone=settings.time_zone,
     )

@@ -21,10 +21,14 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, available_timezones
 
+from babel import dates as babel_dates
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy, NullTranslations, Translations
@@ -196,3 +200,87 @@ def _parse_accept_language(header: str) -> list[str]:
             weighted.append((-quality, position, range_))
     weighted.sort()
     return [range_ for _, _, range_ in weighted]
+
+
+# --- Dates and times in the area's time zone --------------------------------------------------
+# The database keeps UTC (naive on disk, aware once read: app.core.types.UTCDateTime). People read
+# the time on the clock where they are, so every date and time shown is converted to the area's
+# zone (`Area.time_zone`, an IANA name) and written in the reader's language through Babel.
+# Machine formats (CSV timestamps, filenames, HTTP headers) stay ISO 8601 in UTC.
+DEFAULT_TIME_ZONE = "Europe/London"
+# The zone of the area a page is being rendered for (set with the page's context in
+# app.core.templating.base_context), for Python helpers that templates call.
+_current_zone: ContextVar[str] = ContextVar("time_zone", default=DEFAULT_TIME_ZONE)
+
+
+def set_time_zone(name: str | None) -> None:
+    _current_zone.set(name if name and name in known_time_zones() else DEFAULT_TIME_ZONE)
+
+
+def get_time_zone() -> str:
+    return _current_zone.get()
+
+
+@cache
+def known_time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def zone_for(name: str | None) -> ZoneInfo:
+    """The zone for an IANA name (None: the current page's area's); the default zone for an unknown
+    one (never an error on a page)."""
+    name = name or get_time_zone()
+    return _zone_info(name if name in known_time_zones() else DEFAULT_TIME_ZONE)
+
+
+@cache
+def _zone_info(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def as_utc(value: datetime) -> datetime:
+    """A stored moment as aware UTC: naive values are UTC, as the database keeps them."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def local_moment(value: datetime, zone: str | None) -> datetime:
+    return as_utc(value).astimezone(zone_for(zone))
+
+
+def local_day(value: date | datetime, zone: str | None) -> date:
+    """The calendar day a moment falls on in the zone; a plain date is a day already."""
+    if isinstance(value, datetime):
+        return local_moment(value, zone).date()
+    return value
+
+
+def format_local_date(value: date | datetime, zone: str | None, format: str = "medium", locale: str | None = None) -> str:
+    """"2 Jul 2026" (en), "2 Gorff 2026" (cy): the day in the area's zone, in the reader's language."""
+    return babel_dates.format_date(local_day(value, zone), format=format, locale=format_locale(locale))
+
+
+def format_local_datetime(
+    value: datetime, zone: str | None, format: str = "medium", locale: str | None = None, *, seconds: bool = False
+) -> str:
+    """"2 Jul 2026, 00:30" (medium) or "02/07/2026, 00:30" (short): date and clock time in the zone.
+
+    The date has the width asked for; the time is hours and minutes (with seconds when asked), which
+    is what staff read, joined the way the language joins them (CLDR's date-time pattern).
+    """
+    babel_locale = format_locale(locale)
+    day = babel_dates.format_date(local_day(value, zone), format=format, locale=babel_locale)
+    clock = format_local_time(value, zone, locale, seconds=seconds)
+    width: Literal["full", "long", "medium", "short"] = format if format in ("full", "long", "short") else "medium"  # type: ignore[assignment]
+    pattern = babel_dates.get_datetime_format(width, locale=babel_locale)
+    return str(pattern).replace("{1}", day).replace("{0}", clock)
+
+
+def format_local_time(value: datetime, zone: str | None, locale: str | None = None, *, seconds: bool = False) -> str:
+    """"00:30": the clock time in the zone, in the reader's language."""
+    moment = local_moment(value, zone)
+    return babel_dates.format_time(moment, format="medium" if seconds else "short", tzinfo=moment.tzinfo, locale=format_locale(locale))
+
+
+def machine_moment(value: datetime) -> str:
+    """The moment for machines: ISO 8601 in UTC with a Z ("2026-07-01T23:30:00Z")."""
+    return as_utc(value).replace(microsecond=0, tzinfo=None).isoformat() + "Z"

@@ -8,17 +8,18 @@ restores and full-page requests, the whole page is.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel import dates as babel_dates
 from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from jinja2_fragments import render_block
+from markupsafe import Markup, escape
 
 from app.core import i18n
 from app.core.security import csrf_token
@@ -60,25 +61,76 @@ def build_environment() -> Environment:
     env.globals["LOCALE_NAMES"] = i18n.LOCALE_NAMES
     env.globals["offered_locales"] = i18n.offered_locales
     env.globals["text_direction"] = i18n.text_direction
-    env.filters["format_date"] = format_date
-    env.filters["format_datetime"] = format_datetime
+    env.filters["local_date"] = local_date
+    env.filters["local_datetime"] = local_datetime
+    # The older names: the same conversion to the area's zone, as plain text (they are used where
+    # markup cannot go, such as SVG <title> and <text>, and with CLDR patterns like "MMMM y").
+    env.filters["format_date"] = plain_local_date
+    env.filters["format_datetime"] = plain_local_datetime
     env.filters["format_number"] = format_number
     return env
 
 
-# Dates and numbers in the reader's locale (Babel's CLDR data): month names, order and digits
-# follow the language. `format` is a CLDR width ("short", "medium", "long") or a CLDR pattern.
-def format_date(value: date | datetime | None, format: str = "medium") -> str:
-    if value is None:
-        return "–"
-    return babel_dates.format_date(value, format=format, locale=i18n.format_locale())
+# Dates and times as people read them: in the area's time zone (the `area` the page was rendered
+# for: the staff member's current area, or the area this host serves), in the reader's language
+# (Babel's CLDR data: month names, order and digits follow the language). `format` is a CLDR width
+# ("short", "medium", "long"). In HTML the text comes in <time datetime="..."> with the machine
+# value; pass tag=False where markup cannot go (an attribute, an <option>).
+def _zone(context: Context, zone: str | None) -> str | None:
+    if zone:
+        return zone
+    area = context.get("area")
+    return getattr(area, "time_zone", None) if area is not None else None
 
 
-def format_datetime(value: datetime | None, format: str = "medium") -> str:
-    # Times are stored and shown in UTC, as the staff pages already say.
+def _tagged(context: Context, text: str, machine: str, tag: bool) -> str:
+    if not tag or not context.eval_ctx.autoescape:
+        return text
+    return Markup('<time datetime="{}">{}</time>').format(machine, escape(text))
+
+
+@pass_context
+def local_date(context: Context, value: date | datetime | None, format: str = "medium", *, tag: bool = True, zone: str | None = None) -> str:
+    """The day a moment falls on in the area's zone ("2 Jul 2026"); a plain date (a due date) as it is."""
     if value is None:
         return "–"
-    return babel_dates.format_datetime(value, format=format, tzinfo=UTC, locale=i18n.format_locale())
+    area_zone = _zone(context, zone)
+    text = format_date(value, format, zone=area_zone)
+    return _tagged(context, text, i18n.local_day(value, area_zone).isoformat(), tag)
+
+
+@pass_context
+def local_datetime(
+    context: Context, value: datetime | None, format: str = "medium", *, seconds: bool = False, tag: bool = True, zone: str | None = None
+) -> str:
+    """Date and clock time in the area's zone ("2 Jul 2026, 00:30"); the <time> carries UTC for machines."""
+    if value is None:
+        return "–"
+    text = format_datetime(value, format, zone=_zone(context, zone), seconds=seconds)
+    return _tagged(context, text, i18n.machine_moment(value), tag)
+
+
+@pass_context
+def plain_local_date(context: Context, value: date | datetime | None, format: str = "medium") -> str:
+    return format_date(value, format, zone=_zone(context, None))
+
+
+@pass_context
+def plain_local_datetime(context: Context, value: datetime | None, format: str = "medium") -> str:
+    return format_datetime(value, format, zone=_zone(context, None))
+
+
+def format_date(value: date | datetime | None, format: str = "medium", *, zone: str | None = None) -> str:
+    """For Python callers: the day in `zone` (default Europe/London), in the current language."""
+    if value is None:
+        return "–"
+    return i18n.format_local_date(value, zone, format)
+
+
+def format_datetime(value: datetime | None, format: str = "medium", *, zone: str | None = None, seconds: bool = False) -> str:
+    if value is None:
+        return "–"
+    return i18n.format_local_datetime(value, zone, format, seconds=seconds)
 
 
 def format_number(value: float | None, format: str | None = None) -> str:
@@ -109,11 +161,13 @@ def base_context(request: Request) -> dict[str, Any]:
     state = request.state
     if hasattr(state, "locale"):
         i18n.set_locale(state.locale)
+    area = getattr(state, "area", None)
+    i18n.set_time_zone(getattr(area, "time_zone", None))
     return {
         "request": request,
         "locale": i18n.get_locale(),
         "csrf_token": csrf_token(request),
-        "area": getattr(state, "area", None),
+        "area": area,
         "staff": getattr(state, "staff", None),
         "current_path": request.url.path,
     }

@@ -1,4 +1,10 @@
-"""Panel-paper exports: CSV and GeoJSON (RFC 7946), redacted text only, one area only."""
+"""Panel-paper exports: CSV and GeoJSON (RFC 7946), redacted text only, one area only.
+
+The CSVs are read by people (panel papers, spreadsheets), so every code in them is in the words
+staff read on the register, in the exporting person's language: kinds, statuses, voices, time
+bands, days and the area's own co-designed categories (app.taxonomy.service.category_names).
+Moments stay ISO 8601 in UTC, for machines and sorting. GeoJSON is for machines and keeps codes.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +17,14 @@ from typing import Any
 import h3
 from sqlmodel import Session, col, select
 
+from app.core import i18n
+from app.register import labels
 from app.register.models import Context
 from app.register.panel import PanelItem
 from app.reports.models import Report, ReportStatus
-from app.reports.taxonomy import category_label
+from app.reports.taxonomy import DAYS, TIME_BANDS
+from app.taxonomy.defaults import speaking
+from app.taxonomy.service import CategoryNames, category_names
 
 CSV_COLUMNS = (
     "context_id", "context_name", "context_kind", "context_status", "entry_id", "entry_kind", "source",
@@ -39,18 +49,27 @@ def _safe_cell(value: object) -> object:
     return value
 
 
-def entries_csv(session: Session, area_id: int) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for report, context in _entries(session, area_id):
-        row: list[Any] = [
-            context.id, context.name, context.kind, context.status, report.id, report.kind, report.source,
-            report.created_at.isoformat(), report.time_bands, report.days, report.categories, report.feeling or "",
-            report.public_description or "", report.public_what_would_help or "", report.h3_cell or "",
-        ]
-        writer.writerow([_safe_cell(v) for v in row])
-    return buffer.getvalue()
+def _words(table: dict[str, Any], codes: Iterable[str]) -> str:
+    return "; ".join(str(table[code]) if code in table else code.replace("_", " ") for code in codes)
+
+
+def entries_csv(session: Session, area_id: int, *, locale: str | None = None) -> str:
+    """One row per published entry; `locale` is the reader's language (default: the current one)."""
+    with speaking(locale or i18n.get_locale()):
+        names = category_names(session, area_id)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        for report, context in _entries(session, area_id):
+            row: list[Any] = [
+                context.id, context.name, labels.label(labels.KIND, context.kind), labels.label(labels.STATUS, context.status),
+                report.id, labels.label(labels.ENTRY_KIND, report.kind), labels.label(labels.SOURCE, report.source),
+                report.created_at.isoformat(), _words(TIME_BANDS, report.time_band_list), _words(DAYS, report.day_list),
+                "; ".join(names.for_report(report)), report.feeling or "",
+                report.public_description or "", report.public_what_would_help or "", report.h3_cell or "",
+            ]
+            writer.writerow([_safe_cell(v) for v in row])
+        return buffer.getvalue()
 
 
 def contexts_geojson(session: Session, area_id: int) -> dict[str, Any]:
@@ -93,22 +112,34 @@ PANEL_COLUMNS = (
 )
 
 
-def panel_csv(items: Sequence[PanelItem]) -> str:
+def panel_csv(items: Sequence[PanelItem], names: CategoryNames, *, locale: str | None = None) -> str:
     """The panel paper's data: one row per context on the agenda (staff notes, no entry text)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(PANEL_COLUMNS)
-    for item in items:
-        c = item.context
-        row: list[Any] = [
-            c.id, c.name, c.kind, c.neighbourhood, c.status, c.flagged_at.date().isoformat() if c.flagged_at else "", c.panel_reason,
-            item.recent.get("unsafe", 0), item.previous.get("unsafe", 0), item.recent.get("safe", 0), item.recent.get("structural", 0),
-            "; ".join(f"{category_label(code)} ({n})" for code, n in item.themes), item.peak_time or "",
-            "; ".join(f"{a.title} ({a.owner_organisation}, {a.status}{', due ' + a.due_date.isoformat() if a.due_date else ''})" for a in item.open_actions),
-            item.last_decision.decision if item.last_decision else "",
-        ]
-        writer.writerow([_safe_cell(v) for v in row])
-    return buffer.getvalue()
+    with speaking(locale or i18n.get_locale()):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(PANEL_COLUMNS)
+        for item in items:
+            c = item.context
+            row: list[Any] = [
+                c.id, c.name, labels.label(labels.KIND, c.kind), c.neighbourhood, labels.label(labels.STATUS, c.status),
+                c.flagged_at.date().isoformat() if c.flagged_at else "", c.panel_reason,
+                item.recent.get("unsafe", 0), item.previous.get("unsafe", 0), item.recent.get("safe", 0), item.recent.get("structural", 0),
+                "; ".join(f"{names(code)} ({n})" for code, n in item.themes), _words(TIME_BANDS, [item.peak_time]) if item.peak_time else "",
+                "; ".join(_action_words(a) for a in item.open_actions),
+                item.last_decision.decision if item.last_decision else "",
+            ]
+            writer.writerow([_safe_cell(v) for v in row])
+        return buffer.getvalue()
+
+
+def _action_words(action: Any) -> str:
+    status = labels.label(labels.ACTION_STATUS, action.status)
+    if action.due_date:
+        # The due date as a date (ISO, so a spreadsheet sorts it), the rest in words.
+        details = i18n.gettext("%(owner)s, %(status)s, due %(date)s", owner=action.owner_organisation, status=status, date=action.due_date.isoformat())
+    else:
+        details = i18n.gettext("%(owner)s, %(status)s", owner=action.owner_organisation, status=status)
+    return f"{action.title} ({details})"
 
 
 def cell_ring(cell: str) -> list[list[float]]:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from datetime import date
+from typing import Any
+
+from babel.dates import format_date
 from babel.support import LazyProxy
 
+from app.core.i18n import format_locale
 from app.core.i18n import lazy_gettext as _l
 
 STATUS: dict[str, LazyProxy] = {
@@ -60,3 +66,26 @@ ALL = {
     "status": STATUS, "kind": KIND, "entry_kind": ENTRY_KIND, "response": RESPONSE, "action_status": ACTION_STATUS,
     "source": SOURCE, "assessment": ASSESSMENT, "period": PERIOD, "sort": SORT,
 }
+
+
+# The notes the product writes into a context's status history, as codes with their values
+# (`ContextStatusChange.note_code`, `note_params`), in the reader's words when shown.
+STATUS_NOTES: dict[str, LazyProxy] = {
+    "flagged_for_panel": _l("Flagged for the next panel"),
+    "merged_into": _l("Merged into %(name)s"),
+    "panel_decision": _l("Panel decision of %(date)s"),
+}
+
+
+def status_note(change: Any) -> str:
+    """A status change's note in the reader's language: the product's own note (a code and its
+    values), then what a person typed, as they typed it."""
+    typed = str(change.note or "")
+    message = STATUS_NOTES.get(change.note_code or "")
+    if message is None:
+        return typed
+    values = {"name": "", "date": ""} | {str(k): str(v) for k, v in (change.note_params or {}).items()}
+    with contextlib.suppress(ValueError):
+        values["date"] = format_date(date.fromisoformat(values["date"]), "medium", locale=format_locale())
+    words = str(message) % values
+    return f"{words}: {typed}" if typed else words

@@ -21,7 +21,7 @@ from app.register.counts import summed
 from app.register.models import AggregateDimension, Context, ContextAggregate, ContextStatus
 from app.register.periods import DEFAULT_PERIOD, TREND_MONTHS, months_back, period_since
 from app.reports.models import ReportKind
-from app.reports.taxonomy import CATEGORIES
+from app.taxonomy.service import category_codes
 
 STATUS_ORDER = {status.value: index for index, status in enumerate(ContextStatus)}
 SORTS = ("activity", "unsafe", "total", "name", "status")
@@ -151,7 +151,7 @@ def register_page(
         )
     return RegisterPage(
         rows=rows, total=total, months=months,
-        neighbourhoods=neighbourhoods(session, area_id), themes=[code for codes in CATEGORIES.values() for code in codes],
+        neighbourhoods=neighbourhoods(session, area_id), themes=category_codes(session, area_id),
     )
 
 

@@ -109,7 +109,7 @@ def record_decision(session: Session, staff: StaffIdentity, context: Context, da
         decision_id=decision.id, to_status=data.to_status or None, with_action=action is not None,
     )
     if data.to_status and data.to_status != context.status:
-        set_status(session, staff, context, data.to_status, note=f"Panel decision {data.panel_date.isoformat()}")
+        set_status(session, staff, context, data.to_status, note_code="panel_decision", note_params={"date": data.panel_date.isoformat()})
     if not data.keep_on_agenda:
         context.flagged_for_panel = False
         context.flagged_at = None

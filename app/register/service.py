@@ -90,12 +90,20 @@ def change_status(session: Session, staff: StaffIdentity, context: Context, to_s
     session.commit()
 
 
-def set_status(session: Session, staff: StaffIdentity, context: Context, to_status: str, note: str = "") -> None:
-    """The status change with its history row and audit entry, left for the caller to commit."""
+def set_status(
+    session: Session, staff: StaffIdentity, context: Context, to_status: str, note: str = "", *,
+    note_code: str = "", note_params: dict[str, str] | None = None,
+) -> None:
+    """The status change with its history row and audit entry, left for the caller to commit.
+
+    `note` is what a person typed; a note the product writes is `note_code` with `note_params`,
+    put into the reader's words when shown (app.register.labels.STATUS_NOTES).
+    """
     assert context.id is not None
     session.add(
         ContextStatusChange(
-            context_id=context.id, from_status=context.status, to_status=to_status, changed_by_id=staff.user.id, note=note[:500]
+            context_id=context.id, from_status=context.status, to_status=to_status, changed_by_id=staff.user.id, note=note[:500],
+            note_code=note_code, note_params=note_params or {},
         )
     )
     audit.record(
@@ -120,7 +128,7 @@ def flag_for_panel(session: Session, staff: StaffIdentity, context: Context, rea
         subject_id=context.id, reason_given=bool(context.panel_reason),
     )
     if context.status != ContextStatus.ON_PANEL_AGENDA:
-        set_status(session, staff, context, ContextStatus.ON_PANEL_AGENDA, note="Flagged for the next panel")
+        set_status(session, staff, context, ContextStatus.ON_PANEL_AGENDA, note_code="flagged_for_panel")
     touch(session, context)
     session.commit()
 

@@ -1,7 +1,9 @@
 """The default questions and categories for each kind of report.
 
-Areas co-design their own wording; these defaults are what a new area starts with. Labels are
-translated when shown (lazy_gettext), codes are what the database keeps.
+Areas co-design their own wording; these defaults are what a new area starts with (app.taxonomy
+keeps each area's own versions). To show a category code, ask the area's taxonomy
+(`app.taxonomy.service.category_names`), never CATEGORIES: an area's added or renamed categories
+are only there. Labels are translated when shown (lazy_gettext), codes are what the database keeps.
 """
 
 from __future__ import annotations
@@ -90,10 +92,3 @@ REPORTER_ROLES: dict[str, LazyProxy] = {
     ReporterRole.COMMUNITY_MEMBER: _l("A community member"),
     ReporterRole.PRACTITIONER: _l("A practitioner"),
 }
-
-
-def category_label(code: str) -> str:
-    for labels in CATEGORIES.values():
-        if code in labels:
-            return str(labels[code])
-    return code

@@ -13,7 +13,7 @@ from app.accounts.service import StaffIdentity
 from app.core.i18n import LOCALE_NAMES
 from app.core.i18n import gettext as _
 from app.core.templating import render
-from app.core.web import SessionDep, require_role, use_locale
+from app.core.web import DbId, SessionDep, require_role, use_locale
 from app.reports.models import ReportKind
 from app.reports.taxonomy import KIND_LABELS
 from app.taxonomy import service
@@ -79,7 +79,7 @@ def save(request: Request, staff: Admin, session: SessionDep, form: FormDep) -> 
 
 
 @router.post("/adopt/{question_id}")
-def adopt(question_id: int, staff: Admin, session: SessionDep) -> Response:
+def adopt(question_id: DbId, staff: Admin, session: SessionDep) -> Response:
     try:
         number = workshops.adopt_wording(session, staff.area, staff, question_id)
     except workshops.WorkshopError:

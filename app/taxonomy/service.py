@@ -1,7 +1,8 @@
 """Reading and changing an area's co-designed categories and question wording.
 
 The public form asks `current_categories` and `question_wording`; both fall back to the defaults in
-app.reports.taxonomy when the area has not changed a thing. Admins save a new version (never edit an
+app.reports.taxonomy when the area has not changed a thing. Everything that shows a category code
+(the register, moderation, exports, the API) names it through `category_names`. Admins save a new version (never edit an
 old one), so every report can be shown in the words it was answered with.
 """
 
@@ -16,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from app.areas.models import Area
 from app.audit import service as audit
+from app.core import i18n
 from app.reports.models import Report, ReportKind
 from app.taxonomy.defaults import (
     QUESTION_KEYS,
@@ -151,10 +153,17 @@ def question_wordings(
     return {name: _label(labels, kind, question_key(name), locale) for name in names}
 
 
+def label_in_force(session: Session, area_id: int, kind: str, key: str, locale: str) -> str:
+    """The words the area uses now for one label key (a question's or a category's)."""
+    chosen = current_version_id(session, area_id)
+    if chosen is None:
+        return default_label(kind, key, locale)
+    return _label(_labels(session, chosen, kind), kind, key, locale)
+
+
 def category_labels_for(session: Session, report: Report, locale: str) -> list[str]:
     """A report's categories in the words it was answered with (even if since renamed or hidden)."""
-    labels = _labels(session, report.taxonomy_version_id, report.kind) if report.taxonomy_version_id else {}
-    return [_label(labels, report.kind, category_key(code), locale) for code in report.category_list]
+    return category_names(session, report.area_id, locale=locale).for_report(report)
 
 
 def allowed_category_codes(session: Session, area: Area, kind: str) -> set[str]:
@@ -354,3 +363,133 @@ def current_words(session: Session, area_id: int) -> TaxonomyWords:
         for label in session.exec(select(TaxonomyLabel).where(TaxonomyLabel.version_id == version.id)).all()
     }
     return TaxonomyWords(version_id=version.id, rows={kind: tuple(found) for kind, found in rows.items()}, labels=labels)
+
+
+# --- Naming codes wherever they are shown: the register, moderation, exports, the API -----------
+
+
+class _Current:
+    """The marker for "no particular version": name a code as the version in force does."""
+
+
+CURRENT = _Current()
+
+
+@dataclass(frozen=True)
+class _VersionWords:
+    codes: dict[str, str]  # code -> its kind (the first kind that has it, in ReportKind order)
+    kinds: dict[tuple[str, str], bool]  # (kind, code) -> present
+    labels: LabelState
+
+
+class CategoryNames:
+    """The one way a category code becomes words, as the area's taxonomy has them.
+
+    `names(code)` uses the version in force; `names(code, version_id)` the version an entry was
+    answered with (None: the defaults, as the area had no version yet). A code that version does
+    not have is named by the version in force, then by the newest older version that had it (an
+    area-added category since hidden keeps its words), and only a code the area's taxonomy never
+    had falls back to the default label (or, for an unknown code, the code itself).
+
+    Everything is read once, when it is built, so templates and exports call it without a query
+    and in whatever language is current when they call (or `locale`, when given).
+    """
+
+    def __init__(self, area_id: int, versions: list[tuple[int, _VersionWords]], locale: str | None = None) -> None:
+        self.area_id = area_id
+        self._versions = dict(versions)
+        self._newest_first = [version_id for version_id, _words in versions]
+        self._locale = locale
+
+    @property
+    def current_version_id(self) -> int | None:
+        return self._newest_first[0] if self._newest_first else None
+
+    def _speaking(self) -> str:
+        return self._locale or i18n.get_locale()
+
+    def __call__(self, code: str, version_id: int | _Current | None = CURRENT, *, kind: str | None = None) -> str:
+        locale = self._speaking()
+        order: list[int] = []
+        if isinstance(version_id, int) and version_id in self._versions:
+            order.append(version_id)
+        elif version_id is None:
+            # Answered with the defaults: their words first, for a code the defaults have.
+            default = _default_category_label(code, kind, locale)
+            if default:
+                return default
+        order += [v for v in self._newest_first if v not in order]
+        for candidate in order:
+            words = self._versions[candidate]
+            found_kind = kind if kind and words.kinds.get((kind, code)) else words.codes.get(code)
+            if found_kind:
+                return _label(words.labels, found_kind, category_key(code), locale)
+        return _default_category_label(code, kind, locale) or code
+
+    def labels(self, codes: Iterable[str], version_id: int | _Current | None = CURRENT, *, kind: str | None = None) -> list[str]:
+        return [self(code, version_id, kind=kind) for code in codes]
+
+    def for_report(self, report: Report) -> list[str]:
+        """A report's categories in the words it was answered with."""
+        return self.labels(report.category_list, report.taxonomy_version_id, kind=report.kind)
+
+    def in_locale(self, locale: str) -> CategoryNames:
+        """The same names, always in `locale` (for an export written in its reader's language)."""
+        names = CategoryNames(self.area_id, [], locale)
+        names._versions, names._newest_first = self._versions, self._newest_first
+        return names
+
+
+def _default_category_label(code: str, kind: str | None, locale: str) -> str:
+    kinds = [kind] if kind else [k.value for k in ReportKind]
+    for candidate in kinds:
+        text = default_label(candidate, category_key(code), locale)
+        if text:
+            return text
+    return ""
+
+
+def category_names(session: Session, area_id: int, *, locale: str | None = None) -> CategoryNames:
+    """Every version of the area's categories, in two reads, ready to name any code."""
+    numbers = session.exec(
+        select(TaxonomyVersion.id, TaxonomyVersion.number).where(TaxonomyVersion.area_id == area_id)
+    ).all()
+    ordered = [version_id for version_id, _number in sorted(numbers, key=lambda row: row[1], reverse=True) if version_id is not None]
+    if not ordered:
+        return CategoryNames(area_id, [], locale)
+    kind_order = {k.value: position for position, k in enumerate(ReportKind)}
+    rows: dict[int, list[TaxonomyCategory]] = {version_id: [] for version_id in ordered}
+    query = select(TaxonomyCategory).where(col(TaxonomyCategory.version_id).in_(ordered))
+    for row in session.exec(query).all():
+        rows[row.version_id].append(row)
+    labels: dict[int, LabelState] = {version_id: {} for version_id in ordered}
+    label_query = select(TaxonomyLabel).where(col(TaxonomyLabel.version_id).in_(ordered), col(TaxonomyLabel.key).startswith("category:"))
+    for label in session.exec(label_query).all():
+        labels[label.version_id][(label.kind, label.key, label.locale)] = label.text
+    versions = []
+    for version_id in ordered:
+        found = sorted(rows[version_id], key=lambda row: (kind_order.get(row.kind, 99), row.position))
+        codes: dict[str, str] = {}
+        for row in found:
+            codes.setdefault(row.code, row.kind)
+        versions.append((version_id, _VersionWords(codes, {(row.kind, row.code): True for row in found}, labels[version_id])))
+    return CategoryNames(area_id, versions, locale)
+
+
+def area_categories(session: Session, area: Area, locale: str) -> dict[str, list[tuple[str, str]]]:
+    """What people choose from now, for every kind: (code, words in `locale`), in the area's order."""
+    return {kind.value: current_categories(session, area, kind.value, locale) for kind in ReportKind}
+
+
+def category_codes(session: Session, area_id: int) -> list[str]:
+    """Every code the area's version in force has (hidden ones too: older entries still carry them)."""
+    version_id = current_version_id(session, area_id)
+    if version_id is None:
+        return [code for kind in ReportKind for code in default_categories(kind)]
+    kind_order = {k.value: position for position, k in enumerate(ReportKind)}
+    found = sorted(_all_category_rows(session, version_id), key=lambda row: (kind_order.get(row.kind, 99), row.position))
+    return list(dict.fromkeys(row.code for row in found))
+
+
+def _all_category_rows(session: Session, version_id: int) -> list[TaxonomyCategory]:
+    return list(session.exec(select(TaxonomyCategory).where(TaxonomyCategory.version_id == version_id)).all())

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.audit.models import AuditEvent
+from app.core.i18n import format_local_date
 from app.core.types import utcnow
 from app.register.models import Action, Context, ContextNoteChange, ContextRegrouping
 from app.reports.models import Report
@@ -40,7 +41,8 @@ def test_list_shows_counts_trend_themes_and_last_activity(client: TestClient, se
     label = re.search(r'aria-label="(Entries per month[^"]*)"', row.group(0))
     assert name and label and label.group(1).endswith(", 4")
     assert "Poor lighting (3)" in row.group(0)
-    assert utcnow().strftime("%d/%m/%Y") in row.group(0)
+    # The last entry's day on the area's clock (Europe/London), in words: "1 Dec 2026".
+    assert format_local_date(utcnow(), "Europe/London") in row.group(0)
     assert "Eastside" in row.group(0)
 
 
