@@ -14,6 +14,7 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 import h3
+from babel import Locale
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,15 +23,28 @@ from sqlmodel import Session, col, func, select
 from app.areas.lookup import AreaData
 from app.core import i18n
 from app.core.i18n import gettext as _
+from app.core.i18n import ngettext
+from app.equality import questions as equality
+from app.equality import service as equality_service
 from app.register.models import Context, ContextKind
 from app.reports import service
 from app.reports.models import Report, ReportKind, ReportStatus
-from app.reports.schemas import ReportCreate, ReportStep, clean_text, error_messages
+from app.reports.schemas import (
+    DESCRIPTION_MAX,
+    GROUP_NAME_MAX,
+    HELP_MAX,
+    LOCATION_MAX,
+    ReportCreate,
+    ReportStep,
+    clean_text,
+    error_messages,
+    unknown_choice_message,
+)
 from app.reports.taxonomy import AGE_BANDS, DAYS, FEELINGS, KIND_LABELS, REPORTER_ROLES, TIME_BANDS
 
 # The screens, in order. "me_too" is shown only when published contexts are near the chosen place.
 STEPS: tuple[str, ...] = ("kind", "where", "me_too", "when", "what", "feel", "about", "check")
-NUMBERED_STEPS: tuple[str, ...] = ("kind", "where", "when", "what", "feel", "about", "check")
+OPTIONAL_STEPS = frozenset({"me_too"})  # counted in "Step n of m" only on a path that shows them
 
 # Which answers each screen asks for; answers from other screens travel as hidden inputs.
 STEP_FIELDS: dict[str, tuple[str, ...]] = {
@@ -40,7 +54,8 @@ STEP_FIELDS: dict[str, tuple[str, ...]] = {
     "when": ("time_bands", "days"),
     "what": ("categories", "description"),
     "feel": ("feeling", "what_would_help"),
-    "about": ("reporter_role", "age_band", "group_name"),
+    # The equality questions are optional, on the same screen, kept apart once sent (app.equality).
+    "about": ("reporter_role", "age_band", "group_name", *equality.FIELDS),
     "check": (),
 }
 LIST_FIELDS = ("time_bands", "days", "categories")
@@ -69,9 +84,25 @@ class StepPosition:
     total: int
 
 
-def position(step: str) -> StepPosition:
-    shown = "where" if step == "me_too" else step
-    return StepPosition(NUMBERED_STEPS.index(shown) + 1, len(NUMBERED_STEPS))
+# Free text: how long each answer may be. The form never cuts a paste short (no maxlength): it
+# counts as people type, and the server says plainly when a text is too long, keeping all of it.
+TEXT_LIMITS: dict[str, int] = {
+    "location_text": LOCATION_MAX,
+    "description": DESCRIPTION_MAX,
+    "what_would_help": HELP_MAX,
+    "group_name": GROUP_NAME_MAX,
+}
+
+
+def path_steps(has_me_too: bool) -> tuple[str, ...]:
+    """The screens this reporter goes through: "me too" only when it is offered."""
+    return tuple(s for s in STEPS if s not in OPTIONAL_STEPS or (s == "me_too" and has_me_too))
+
+
+def position(step: str, has_me_too: bool = False) -> StepPosition:
+    """Where a screen is on the reporter's own path: each screen its own number, skipped ones not counted."""
+    path = path_steps(has_me_too or step == "me_too")
+    return StepPosition(path.index(step) + 1, len(path))
 
 
 def read_answers(post: ReportStep) -> dict[str, Any]:
@@ -109,11 +140,14 @@ def validate_upto(values: dict[str, Any], step: str) -> dict[str, str]:
     if "where" not in reached:
         data["place_id"] = ""
     data["submission_token"] = values.get("submission_token") or "x" * 24
+    errors: dict[str, str] = {}
     try:
         ReportCreate.model_validate(data)
     except ValidationError as exc:
-        return {field: message for field, message in error_messages(exc).items() if FIELD_STEP.get(field, "check") in reached}
-    return {}
+        errors = {field: message for field, message in error_messages(exc).items() if FIELD_STEP.get(field, "check") in reached}
+    if "about" in reached:
+        errors |= {field: unknown_choice_message() for field in equality.check_answers(values)}
+    return errors
 
 
 def first_step_with_errors(errors: dict[str, str]) -> str:
@@ -195,6 +229,14 @@ def nearby_contexts(session: Session, known: AreaData, values: dict[str, Any]) -
     return sorted(candidates, key=closeness)[:ME_TOO_LIMIT]
 
 
+def same_place(offered: Sequence[Context], chosen: Any) -> set[int]:
+    """Offered contexts that are the place just chosen: asked about without saying its name again."""
+    if chosen is None:
+        return set()
+    name = chosen.name.casefold()
+    return {c.id for c in offered if c.id is not None and (c.place_id == chosen.id or c.name.casefold() == name)}
+
+
 def me_too_choice(values: dict[str, Any], offered: Sequence[Context]) -> int | None:
     """The context the reporter said "me too" to, if it is really one we offered them."""
     raw = str(values.get("me_too_context_id", ""))
@@ -246,6 +288,7 @@ def report_step(post: ReportStep, request: StepRequest) -> Screen:
 def _step(post: ReportStep, request: StepRequest) -> Screen:
     known = request.known
     values = read_answers(post)
+    values["returning"] = "check" if post.returning == "check" else ""
     if not values.get("submission_token"):
         values["submission_token"] = service.new_submission_token()
     # A form without a step is a whole report in one post (older pages, scripts): treat it as Send.
@@ -275,9 +318,12 @@ def _step(post: ReportStep, request: StepRequest) -> Screen:
         request.bypassed.append("honeypot")
 
     has_me_too = bool(nearby)
+    # "Change" on the check screen: the screen comes up, and Continue (or Back) leads back to check.
+    returning = values["returning"] == "check" and step != "check"
     if go == "back":
-        return show(previous_step(step, has_me_too))
-    if go.startswith("change:") and go[7:] in STEPS:
+        return show("check" if returning else previous_step(step, has_me_too))
+    if go.startswith("change:") and go[7:] in STEPS and go[7:] != "check":
+        values["returning"] = "check"
         return show(go[7:])
     if go.startswith("language:"):
         # Switching language mid-report keeps every answer: same screen, new words, choice remembered.
@@ -299,6 +345,12 @@ def _step(post: ReportStep, request: StepRequest) -> Screen:
     if errors:
         return show(first_step_with_errors(errors), errors, status=422)
     if go != "send":
+        if returning:
+            if step == "where" and has_me_too:
+                values["returning"] = "check"  # a new place may have "me too" to ask about first
+                return show("me_too")
+            errors = validate_upto(values, "check")
+            return show(first_step_with_errors(errors), errors, status=422) if errors else show("check")
         return show(next_step(step, has_me_too))
     return _send(request, values, nearby, grading, show)
 
@@ -335,6 +387,12 @@ def _send(
         log.error("report could not be stored: %s", type(exc).__name__)
         notice = _("Sorry, we could not save this just now. Nothing is lost: your answers are still here. Please press send again in a minute.")
         return show("check", notice=notice, status=503)
+    if submitted.created:
+        try:
+            equality_service.record_answers(session, submitted.report, values)
+        except SQLAlchemyError as exc:
+            # The report itself is safe; the optional answers are not worth a failed send.
+            log.error("equality answers could not be stored: %s", type(exc).__name__)
     return Screen(SENT_TEMPLATE, {"report": submitted.report, "help_now": service.kept_for_safeguarding(submitted.report)})
 
 
@@ -362,7 +420,9 @@ def screen_context(
     return {
         "step": step,
         "questions": {name: wordings[asked_kind][name] for name in FORM_QUESTIONS},
-        "position": position(step),
+        "position": position(step, bool(nearby)),
+        # Set while a screen was opened from "Change" on the check screen: Continue goes back there.
+        "returning": values.get("returning", "") if step != "check" else "",
         "values": values,
         "errors": errors,
         "notice": notice,
@@ -372,6 +432,7 @@ def screen_context(
         "place_query": query,
         "chosen_place": chosen_place,
         "me_too": nearby if step in {"me_too", "check"} else [],
+        "me_too_same_place": same_place(nearby, chosen_place),
         "kinds": kind_labels,
         "kind_hints": {code: found["kind_hint"] for code, found in wordings.items()},
         "kind_label": kind_labels.get(kind, ""),
@@ -381,7 +442,26 @@ def screen_context(
         "feelings": FEELINGS,
         "age_bands": AGE_BANDS,
         "reporter_roles": REPORTER_ROLES,
+        "equality": equality,
+        "text_limits": TEXT_LIMITS,
+        "counter_words": counter_words() if step in {"where", "what", "feel", "about"} else {},
         "honeypot_field": HONEYPOT_FIELD,
         "tile_url": known.area.tile_url or "",
         "language_form": "report-form",
     }
+
+
+def counter_words() -> dict[str, Any]:
+    """The live character count's words, in the reader's language, for static/js/report-flow.js.
+
+    `{count}`, `{limit}` and `{over}` are filled in by the script with the page language's digits.
+    "Too many" comes in each plural form the language has (CLDR categories: one, two, few, many,
+    other), so the script can pick the right one with Intl.PluralRules for any number.
+    """
+    plural_category = Locale.parse(i18n.format_locale()).plural_form
+    over: dict[str, str] = {}
+    for sample in range(1, 200):
+        category = plural_category(sample)
+        if category not in over:
+            over[category] = ngettext("%(over)s character too many", "%(over)s characters too many", sample, over="{over}")
+    return {"under": _("%(count)s of %(limit)s characters", count="{count}", limit="{limit}"), "over": over}

@@ -26,7 +26,7 @@ from app.core.web import (
     client_address,
     use_locale,
 )
-from app.reports import flow, service
+from app.reports import flow, service, track_routes
 from app.reports.schemas import ReportStep
 
 router = APIRouter(dependencies=[Depends(use_locale)], include_in_schema=False)
@@ -37,6 +37,7 @@ HONEYPOT_FIELD = flow.HONEYPOT_FIELD
 class TrackForm(BaseModel):
     model_config = ConfigDict(extra="ignore")
     code: str = ""
+    answer: str = ""  # an answer to a question, kept through a "too many tries" pause
 
 
 class WithdrawForm(TrackForm):
@@ -103,15 +104,15 @@ def track(request: Request, data: Annotated[TrackForm, Form()], area: PublicArea
     code = data.code.strip()
     limiter = request.app.state.rate_limiter
     if not limiter.hit("track", client_address(request, settings), limit=60, window_seconds=3600):
-        return render(request, "reports/track.html", {"code": code, "error": _("Too many tries. Please wait a little and try again.")}, status_code=429)
+        error = _("Too many tries. Please wait a little and try again.")
+        return render(request, "reports/track.html", {"code": code, "error": error, "answer": data.answer}, status_code=429)
     assert area.id is not None
     report = service.find_by_receipt(session, area.id, code) if code else None
     if report is None:
         error = _("Please type your receipt code.") if not code else _("We could not find that code. Please check it and try again: it has 12 letters and numbers.")
         return render(request, "reports/track.html", {"code": code, "error": error}, status_code=422 if code else 400)
-    actions = service.published_actions_for(session, report)
+    context = track_routes.track_context(session, report, answer=data.answer)
     session.close()  # everything the page shows is loaded
-    context = {"report": report, "actions": actions, "code": report.receipt_code, "kept": service.kept_for_safeguarding(report)}
     return render(request, "reports/track_result.html", context | {"help_now": context["kept"]})
 
 

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from typing import Annotated, Any
 
+from babel.numbers import format_decimal
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -16,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.core import i18n
 from app.core.i18n import gettext as _
 from app.reports.models import ReporterRole, ReportKind
 from app.reports.taxonomy import AGE_BANDS, DAYS, TIME_BANDS
@@ -23,12 +25,16 @@ from app.reports.taxonomy import AGE_BANDS, DAYS, TIME_BANDS
 DESCRIPTION_MAX = 2000
 HELP_MAX = 1000
 LOCATION_MAX = 300
+GROUP_NAME_MAX = 160
 _CATEGORY_CODE = re.compile(r"[a-z0-9_]{1,60}")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters, and the bidirectional embeddings, overrides and isolates (U+202A-202E,
+# U+2066-2069): stored, they can make an entry read differently in the queue or an export than what
+# was typed ("Trojan Source"). dir="auto" and <bdi> do the job they were pasted for.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(value: object) -> object:
-    """Normalise what people type or paste: NFC, no control characters, trimmed."""
+    """Normalise what people type or paste: NFC, no control or direction-override characters, trimmed."""
     if not isinstance(value, str):
         return value
     return _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
@@ -71,7 +77,7 @@ class ReportCreate(BaseModel):
     what_would_help: CleanText = Field("", max_length=HELP_MAX)
     age_band: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
     reporter_role: Annotated[ReporterRole | None, BeforeValidator(_blank_to_none)] = None
-    group_name: CleanText = Field("", max_length=160)
+    group_name: CleanText = Field("", max_length=GROUP_NAME_MAX)
     me_too_context_id: Annotated[int | None, BeforeValidator(_blank_to_none)] = None
     submission_token: str = Field(..., min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
@@ -142,13 +148,26 @@ def _message(field: str, code: str, error: Any) -> str:
     if code == "location_half":
         return _("The map point was not complete. Please put the pin on the map again.")
     if code == "string_too_long":
-        limit = error.get("ctx", {}).get("max_length", 0)
-        return _("Please keep this shorter: up to %(limit)s characters.", limit=f"{limit:,}")
+        # Said plainly, with both numbers: the form keeps every word, so they can shorten it there.
+        limit = int(error.get("ctx", {}).get("max_length", 0))
+        typed = len(error.get("input") or "")
+        return _(
+            "This is %(count)s characters long. Please make it shorter: up to %(limit)s characters. Everything you wrote is still here.",
+            count=_number(typed), limit=_number(limit),
+        )
     if field == "kind":
         return _("Please choose what you want to tell us about.")
     if field == "submission_token":
         return _("Something went wrong with the form. Please press send again: your answers are still here.")
+    return unknown_choice_message()
+
+
+def unknown_choice_message() -> str:
     return _("Please check this answer.")
+
+
+def _number(value: int) -> str:
+    return format_decimal(value, locale=i18n.format_locale())
 
 
 class ReportReceipt(BaseModel):
@@ -188,6 +207,12 @@ class ReportStep(BaseModel):
     reporter_role: str = ""
     age_band: str = ""
     group_name: str = ""
+    # The optional equality questions (app.equality.questions): answer codes, stored apart once sent.
+    eq_ethnicity: str = ""
+    eq_disability: str = ""
+    eq_sexual_orientation: str = ""
+    eq_gender: str = ""
+    returning: str = ""  # "check" while a screen was opened with "Change" from the check screen
     submission_token: str = ""
     csrf_token: str = ""
     # The honeypot: people never see it, form-filling robots fill it in (see app.reports.flow).

@@ -29,6 +29,11 @@ function afterSwap() {
   const step = currentStep();
   const wasRestoring = restoring;
   restoring = false;
+  if (step || main()?.querySelector(".receipt-code")) {
+    // A new screen starts at the top, as a page load does: its heading and the header sit clear of
+    // the sticky exit bar, whatever the last screen was scrolled to.
+    window.scrollTo(0, 0);
+  }
   if (step) {
     announceStep(step);
     lastForm = main().innerHTML;
@@ -172,9 +177,63 @@ function initMap(step) {
   }
 }
 
+// The live character count under each free-text answer. Nothing is ever cut short: the count says
+// how much is left, or how much too long it is, and the server keeps every word if it is still too
+// long. The visible count changes as people type; screen readers hear it once they pause.
+const COUNT_PAUSE_MS = 1000;
+
+function pageLanguage() {
+  return document.documentElement.lang || undefined;
+}
+
+export function countCharacters(text) {
+  return Array.from(text.trim()).length; // code points, as the server counts them
+}
+
+export function countWords(counter, length) {
+  const limit = Number(counter.dataset.limit);
+  const number = new Intl.NumberFormat(pageLanguage());
+  if (length <= limit) {
+    return counter.dataset.textUnder.replace("{count}", number.format(length)).replace("{limit}", number.format(limit));
+  }
+  const over = length - limit;
+  const forms = JSON.parse(counter.dataset.textOver); // each plural form of the page language
+  const form = forms[new Intl.PluralRules(pageLanguage()).select(over)] ?? forms.other ?? Object.values(forms)[0];
+  return form.replace("{over}", number.format(over));
+}
+
+function initCharCounts(step) {
+  for (const field of step.querySelectorAll("[data-char-limit]")) {
+    const counter = step.querySelector(`[data-char-count="${field.name}"]`);
+    const status = step.querySelector(`[data-char-count-status="${field.name}"]`);
+    if (!counter) {
+      continue;
+    }
+    let timer = null;
+    const update = () => {
+      const length = countCharacters(field.value);
+      const text = countWords(counter, length);
+      counter.textContent = text;
+      counter.classList.toggle("char-count--over", length > Number(counter.dataset.limit));
+      return text;
+    };
+    update();
+    field.addEventListener("input", () => {
+      const text = update();
+      clearTimeout(timer);
+      if (status) {
+        timer = setTimeout(() => {
+          status.textContent = text;
+        }, COUNT_PAUSE_MS);
+      }
+    });
+  }
+}
+
 function initStep(step) {
   initLocate(step);
   initMap(step);
+  initCharCounts(step);
 }
 
 export function initReportFlow(doc) {

@@ -190,7 +190,7 @@ def test_me_too_links_the_report_to_a_published_context_nearby(browser: Any, liv
     page.get_by_label("Canal towpath").check()
     continue_(page)
     on_step(page, "me_too")
-    page.get_by_label("Me too: Canal towpath").check()
+    page.get_by_label("Yes, it is the same place").check()  # plain words: the chosen place is not said again
     continue_(page)
     on_step(page, "when")
     continue_(page)

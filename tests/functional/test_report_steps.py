@@ -156,8 +156,12 @@ def test_me_too_offers_the_chosen_place_first(client: TestClient, session: Sessi
     base = _start(client)
     step, page = _post(client, base, "where", kind="unsafe", place_id=str(chosen.id))
     assert step == "me_too"
-    offered = [name.strip() for name in re.findall(r"Me too: ([^<]+)<", page.text)]
-    assert offered[0] == "Victoria Park" and len(offered) == 5  # the chosen place, then four of the rest
+    # The chosen place first, in plain words and without saying its name back; then four of the rest.
+    offered = [name.strip() for name in re.findall(r"<span[^>]*>(Yes, it is [^<]+)</span>", page.text)]
+    assert offered[0] == "Yes, it is the same place" and len(offered) == 5
+    fieldset = page.text[page.text.index('id="field-me_too_context_id"'):page.text.index("</fieldset>")]
+    assert "Victoria Park" not in fieldset and "Me too" not in fieldset
+    assert "Other people have told us about places near here" in fieldset
 
 
 def test_a_database_failure_keeps_every_answer_and_says_so(client: TestClient, session: Session, monkeypatch: Any) -> None:
