@@ -1,0 +1,1 @@
+"""Optional equality questions, stored apart from what people wrote, and a safe disproportionality view."""
