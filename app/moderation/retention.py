@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select, update
 from app.areas.models import Area
 from app.audit import service as audit
 from app.core.types import utcnow
+from app.reports import questions
 from app.reports.models import Report
 
 
@@ -41,6 +42,8 @@ def run_retention(session: Session, *, now: datetime | None = None) -> dict[str,
                 suggested_redactions=[], urgent_cues=[], raw_deleted_at=now,
             )
         )
+        # Answers reporters gave to a moderator's question are raw words too.
+        questions.forget_raw_answers(session, [report_id for report_id in ids if report_id is not None])
         audit.record(session, "retention.raw_text_deleted", area_id=area.id, count=len(ids), retention_days=area.retention_days)
         cleared[area.slug] = len(ids)
     session.commit()

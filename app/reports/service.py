@@ -156,10 +156,15 @@ def submit_report(
     are read here. `grading` is `grade_answers(<these answers>, known)` when the caller already has
     it. Commits before returning: the caller renders the receipt with the lock released.
     """
-    existing = _by_submission_token(session, data.submission_token)
-    if existing is not None:
-        return Submitted(existing, created=False)
     assert area.id is not None
+    token = data.submission_token
+    existing = _by_submission_token(session, token)
+    if existing is not None:
+        if existing.area_id == area.id:
+            return Submitted(existing, created=False)
+        # The same token sent to another area's site (copied from someone's page, or replayed):
+        # never hand back the first area's report. This one is stored under a token of its own.
+        token = new_submission_token()
     known = known if known is not None and known.area.id == area.id else load_area_data(session, area)
 
     h3_cell: str | None = None
@@ -198,7 +203,7 @@ def submit_report(
     report = Report(
         area_id=area.id,
         receipt_code=new_receipt_code(),
-        submission_token=data.submission_token,
+        submission_token=token,
         kind=data.kind,
         status=ReportStatus.PENDING,
         source=source or SOURCE_FOR_ROLE.get(data.reporter_role, ReportSource.UNKNOWN),  # type: ignore[arg-type]
@@ -231,8 +236,8 @@ def submit_report(
     except IntegrityError:
         # Two copies of one submission raced; the other one won, and it is the same report.
         session.rollback()
-        existing = _by_submission_token(session, data.submission_token)
-        if existing is None:
+        existing = _by_submission_token(session, token)
+        if existing is None or existing.area_id != area.id:
             raise
         return Submitted(existing, created=False)
     audit.record(
