@@ -13,6 +13,7 @@ from app.audit import service as audit
 from app.core.types import utcnow
 from app.moderation.triage import find_personal_details
 from app.register.models import Action, ActionStatus, Context, ResponseType
+from app.register.outcomes.goals import dates_for_status
 from app.register.service import RegisterError, touch
 
 
@@ -45,6 +46,7 @@ def record_action(session: Session, staff: StaffIdentity, context: Context, data
         created_by_id=staff.user.id,
         decision_id=decision_id,
     )
+    dates_for_status(action, data.status, utcnow().date())
     session.add(action)
     session.flush()
     audit.record(session, "action.recorded", area_id=context.area_id, actor_id=staff.user.id, subject_type="action", subject_id=action.id, context_id=context.id, response_type=data.response_type)
@@ -75,6 +77,8 @@ def update_action(session: Session, staff: StaffIdentity, action: Action, *, sta
     if status not in {s.value for s in ActionStatus}:
         raise RegisterError("status_unknown")
     before = {"status": action.status, "due_date": action.due_date.isoformat() if action.due_date else None}
+    if status != action.status:
+        dates_for_status(action, status, utcnow().date())
     action.status = status
     action.due_date = due_date
     session.add(action)

@@ -2,7 +2,12 @@
 
 Every chart is an image with a name and a description, and the page shows the same numbers in a
 table next to it, so nobody needs to read a shape to get the facts. Colour is never the only cue:
-series also differ in pattern (see the register section of static/css/app.css).
+series also differ in pattern (safe: solid, unsafe: hatched, needs to change: dotted), and the
+legend's swatches are painted with the very same SVG patterns as the bars (templates/register/_charts.html).
+
+Charts are drawn at their own size, one SVG unit to one CSS pixel, and never scaled down: the text
+sizes in the stylesheet (at least 15px) are then the sizes people read. Where a chart is wider than
+the screen it scrolls sideways, and its table is always beside it.
 """
 
 from __future__ import annotations
@@ -11,6 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 SERIES = ("safe", "unsafe", "structural")
+# Room for 15px text: the value scale at the start, month labels under the columns, a row per bar.
+AXIS_WIDTH = 48
+TICK_HEIGHT = 34
+BAR_ROW = 32
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,7 @@ class Chart:
     ticks: list[Tick]
     max_value: int
     gridlines: list[tuple[float, int]]  # (y, value)
+    left: int = AXIS_WIDTH  # where the plot starts (the value scale sits before it)
 
 
 @dataclass(frozen=True)
@@ -62,9 +72,9 @@ def _nice_max(value: int) -> int:
     return -(-value // magnitude) * magnitude
 
 
-def stacked_columns(labels: Sequence[str], series: dict[str, Sequence[int]], *, width: int = 640, height: int = 220) -> Chart:
+def stacked_columns(labels: Sequence[str], series: dict[str, Sequence[int]], *, width: int = 640, height: int = 240) -> Chart:
     """Columns, one per label (month), each stacked from the series in SERIES order."""
-    left, bottom, top = 40, 28, 8
+    left, bottom, top = AXIS_WIDTH, TICK_HEIGHT, 10
     plot_h = height - bottom - top
     count = max(len(labels), 1)
     slot = (width - left) / count
@@ -84,16 +94,18 @@ def stacked_columns(labels: Sequence[str], series: dict[str, Sequence[int]], *, 
             h = plot_h * value / top_value
             base -= h
             bars.append(Bar(round(x, 1), round(base, 1), round(slot * 0.7, 1), round(h, 1), value, name, label))
-        ticks.append(Tick(round(left + i * slot + slot / 2, 1), height - 8, label))
+        ticks.append(Tick(round(left + i * slot + slot / 2, 1), height - 10, label))
     # A middle line only where it is a whole, round number (5 gets 0 and 5, not a lopsided 2).
     values = (0, top_value // 2, top_value) if top_value % 2 == 0 else (0, top_value)
     grid = [(round(top + plot_h - plot_h * v / top_value, 1), v) for v in values]
     return Chart(width, height, bars, ticks, top_value, grid)
 
 
-def horizontal_bars(items: Sequence[tuple[str, int]], *, series: str = "neutral", width: int = 640, row: int = 26) -> Chart:
-    """One bar per item, longest scale first; labels sit in the table and the SVG's own text."""
-    left, right = 220, 48
+def horizontal_bars(items: Sequence[tuple[str, int]], *, series: str = "neutral", width: int = 540, row: int = BAR_ROW) -> Chart:
+    """One bar per item, longest scale first; labels sit in the table and the SVG's own text.
+
+    540 wide, so two charts sit side by side on a laptop without being scaled down."""
+    left, right = 200, 48
     height = max(len(items), 1) * row + 8
     top_value = _nice_max(max((v for _, v in items), default=0))
     bars = []
@@ -101,9 +113,14 @@ def horizontal_bars(items: Sequence[tuple[str, int]], *, series: str = "neutral"
     for i, (label, value) in enumerate(items):
         y = 4 + i * row
         w = (width - left - right) * value / top_value
-        bars.append(Bar(left, y + 4, round(w, 1), row - 10, value, series, label))
-        ticks.append(Tick(left - 8, y + row / 2 + 1, label))
-    return Chart(width, height, bars, ticks, top_value, [])
+        bars.append(Bar(left, y + 5, round(w, 1), row - 12, value, series, label))
+        ticks.append(Tick(left - 8, y + row / 2 + 1, short_label(label)))
+    return Chart(width, height, bars, ticks, top_value, [], left)
+
+
+def short_label(label: str, limit: int = 24) -> str:
+    """A label cut to fit beside a bar; the table beside the chart has it in full."""
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
 def sparkline(values: Sequence[int], *, width: int = 120, height: int = 28) -> Sparkline:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, String, Text
+from sqlalchemy import JSON, Column, Index, String, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.types import UTCDateTime, utcnow
@@ -68,7 +68,12 @@ class ContextStatusChange(SQLModel, table=True):
     from_status: str | None = Field(default=None, sa_type=String(20))
     to_status: str = Field(sa_type=String(20))
     changed_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    # What the person typed, as they typed it.
     note: str = Field(default="", max_length=500)
+    # A note the product writes (a merge, a panel flag or decision) is a code and its values,
+    # put into words in the reader's language when shown (app.register.labels.status_note).
+    note_code: str = Field(default="", max_length=40)
+    note_params: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=lambda: {}))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
@@ -109,6 +114,9 @@ class Action(SQLModel, table=True):
     published_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     # Set when the action was agreed at a panel.
     decision_id: int | None = Field(default=None, foreign_key="panel_decision.id")
+    # When the work started and finished: the days app.register.outcomes compares entries either side of.
+    started_on: date | None = None
+    completed_on: date | None = None
     created_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 

@@ -14,10 +14,13 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
+from app.areas.models import Area
 from app.core.types import utcnow
-from app.register.counts import summed
+from app.register.counts import aggregates_for, summed, window_counts
+from app.register.labels import status_note
 from app.register.models import (
     Action,
+    ActionStatus,
     AggregateDimension,
     Context,
     ContextAggregate,
@@ -26,8 +29,11 @@ from app.register.models import (
     ContextStatusChange,
     PanelDecision,
 )
-from app.register.periods import TREND_MONTHS, months_back
+from app.register.outcomes import goals as outcome_goals
+from app.register.outcomes import windows as outcome_windows
+from app.register.periods import TREND_MONTHS, months_back, recent_windows
 from app.register.service import get_context
+from app.register.weighting import Factor, score_factors
 from app.reports.models import Report, ReportKind, ReportStatus
 
 ENTRIES_PER_PAGE = 25
@@ -93,6 +99,50 @@ class ContextProfile:
     merged_into: Context | None = None
     merge_candidates: Sequence[ContextChoice] = field(default_factory=list)
     people: dict[int, str] = field(default_factory=dict)
+    today: date = field(default_factory=lambda: utcnow().date())
+    goals: list[outcome_goals.GoalView] = field(default_factory=list)
+    before_after: dict[int, outcome_windows.BeforeAfter] = field(default_factory=dict)  # action id -> comparison
+    window_weeks: int = outcome_windows.DEFAULT_WINDOW_WEEKS
+    window_anchor: str = "start"
+    k: int = 5
+    weighting: list[Factor] = field(default_factory=list)
+    change_first: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def status_change(self) -> ContextStatusChange | None:
+        """The change that set the current status (with its date and who made it), if there is one."""
+        return next((h for h in self.history if h.to_status == self.context.status), None)
+
+    @property
+    def latest_decision(self) -> PanelDecision | None:
+        return self.decisions[0] if self.decisions else None
+
+    @property
+    def latest_actions(self) -> list[Action]:
+        """Open actions first (soonest due first), then the finished ones, newest first: the top of the page shows three."""
+        open_ = [a for a in self.actions if a.status in OPEN_ACTION_STATUSES]
+        rest = [a for a in self.actions if a.status not in OPEN_ACTION_STATUSES]
+        open_.sort(key=lambda a: (a.due_date or date.max, -(a.id or 0)))
+        return (open_ + rest)[:3]
+
+    def action_overdue(self, action: Action) -> bool:
+        return action_overdue(action, self.today)
+
+    @property
+    def overdue_actions(self) -> list[Action]:
+        return [a for a in self.actions if self.action_overdue(a)]
+
+    @property
+    def goals_overdue(self) -> list[outcome_goals.GoalView]:
+        return [g for g in self.goals if g.review_overdue]
+
+    @property
+    def window_choices(self) -> tuple[int, ...]:
+        return outcome_windows.WINDOW_WEEKS
+
+    @property
+    def weighting_score(self) -> float:
+        return round(sum(f.points for f in self.weighting), 1)
 
     @property
     def entry_pages(self) -> int:
@@ -101,7 +151,7 @@ class ContextProfile:
     @property
     def timeline(self) -> list[HistoryItem]:
         """Status changes, merges and splits, note edits and panel decisions, newest first."""
-        items = [HistoryItem(h.created_at, "status", h.to_status, h.note) for h in self.history]
+        items = [HistoryItem(h.created_at, "status", h.to_status, status_note(h)) for h in self.history]
         items += [HistoryItem(d.created_at, "decision", d.to_status or "", d.decision) for d in self.decisions]
         items += [HistoryItem(n.created_at, "note", n.field) for n in self.note_history]
         for regrouping, other in self.regroupings:
@@ -110,13 +160,22 @@ class ContextProfile:
         return sorted(items, key=lambda item: item.at, reverse=True)
 
 
+OPEN_ACTION_STATUSES = frozenset({ActionStatus.PLANNED, ActionStatus.IN_PROGRESS})
+
+
+def action_overdue(action: Action, today: date) -> bool:
+    """Still planned or in progress after its due date."""
+    return action.status in OPEN_ACTION_STATUSES and action.due_date is not None and action.due_date < today
+
+
 def ordered(counts: Counter[str], order: Sequence[str]) -> list[tuple[str, int]]:
     """The known codes in their natural order (zeros too), then any others by count."""
     return [(code, counts.get(code, 0)) for code in order] + [(c, n) for c, n in counts.most_common() if c not in order]
 
 
 def context_profile(
-    session: Session, area_id: int, context_id: int, *, entries_page: int = 1, today: date | None = None
+    session: Session, area_id: int, context_id: int, *, entries_page: int = 1, today: date | None = None,
+    window_weeks: int = outcome_windows.DEFAULT_WINDOW_WEEKS, window_anchor: str = "start",
 ) -> ContextProfile | None:
     context = get_context(session, area_id, context_id)
     if context is None:
@@ -157,7 +216,21 @@ def context_profile(
     decisions = session.exec(select(PanelDecision).where(PanelDecision.context_id == context_id).order_by(col(PanelDecision.id).desc())).all()
     people_ids = {h.changed_by_id for h in history} | {n.changed_by_id for n in note_history} | {a.created_by_id for a in actions}
     people_ids |= {a.published_by_id for a in actions} | {d.recorded_by_id for d in decisions}
+    area = session.get(Area, area_id)
+    k = area.min_cell_count if area else 5
+    window_weeks = window_weeks if window_weeks in outcome_windows.WINDOW_WEEKS else outcome_windows.DEFAULT_WINDOW_WEEKS
+    window_anchor = window_anchor if window_anchor in outcome_windows.ANCHORS else "start"
+    comparisons = outcome_windows.before_after(session, context, actions, k=k, weeks=window_weeks, anchor=window_anchor, today=today)
+    factors, change_first = context_weighting(session, context, today)
     return ContextProfile(
+        today=today,
+        goals=outcome_goals.context_goals(session, context, today=today),
+        before_after={c.action.id: c for c in comparisons if c.action.id is not None},
+        window_weeks=window_weeks,
+        window_anchor=window_anchor,
+        k=k,
+        weighting=factors,
+        change_first=change_first,
         context=context,
         entries=entries,
         actions=actions,
@@ -178,6 +251,25 @@ def context_profile(
         merge_candidates=merge_candidates(session, area_id, context_id),
         people=_names(session, {i for i in people_ids if i}),
     )
+
+
+def context_weighting(session: Session, context: Context, today: date) -> tuple[list[Factor], list[tuple[str, int]]]:
+    """This context's lines of the area's weighting (app.register.weighting), without workshop votes,
+    and the themes to change first: read from its own counts only."""
+    recent, previous = recent_windows(today)
+    agg = aggregates_for(
+        session, context.area_id, [context], since=previous[0],
+        dimensions=[AggregateDimension.ENTRIES, AggregateDimension.URGENT, AggregateDimension.THEME],
+    ).get(context.id or 0)
+    if agg is None:
+        return [], []
+    now_counts, before_counts = window_counts(agg, recent), window_counts(agg, previous)
+    factors = score_factors(
+        recent_unsafe=now_counts[ReportKind.UNSAFE], previous_unsafe=before_counts[ReportKind.UNSAFE],
+        urgent=sum(agg.urgent_by_month.get(m, 0) for m in recent), recent_safe=now_counts[ReportKind.SAFE],
+        flagged=context.flagged_for_panel, votes=0,
+    )
+    return factors, agg.theme_counts(recent[0], kinds=(ReportKind.UNSAFE, ReportKind.STRUCTURAL)).most_common(3)
 
 
 def merge_candidates(session: Session, area_id: int, context_id: int) -> list[ContextChoice]:

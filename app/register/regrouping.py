@@ -24,12 +24,13 @@ from app.register.models import (
     ContextStatus,
     RegroupingKind,
 )
+from app.register.outcomes.models import OutcomeGoal
 from app.register.service import RegisterError, create_context, set_status, touch
 from app.reports.models import Report, ReportStatus
 
 
 def merge_contexts(session: Session, staff: StaffIdentity, source: Context, target: Context, note: str = "") -> ContextRegrouping:
-    """Moves every entry and action of `source` into `target`; `source` stays as a closed record."""
+    """Moves every entry, action and outcome goal of `source` into `target`; `source` stays as a closed record."""
     if source.area_id != target.area_id or source.area_id != staff.area.id:
         raise RegisterError("not_found")
     if source.id == target.id:
@@ -41,6 +42,8 @@ def merge_contexts(session: Session, staff: StaffIdentity, source: Context, targ
     counts.context_merged(session, source.area_id, source.id, target.id)
     session.execute(update(Report).where(col(Report.reported_context_id) == source.id).values(reported_context_id=target.id))
     session.execute(update(Action).where(col(Action.context_id) == source.id, col(Action.area_id) == source.area_id).values(context_id=target.id))
+    # Goals go with the actions meant to reach them; the closed record keeps none to edit.
+    session.execute(update(OutcomeGoal).where(col(OutcomeGoal.context_id) == source.id, col(OutcomeGoal.area_id) == source.area_id).values(context_id=target.id))
     for name in AssessmentField:
         extra = getattr(source, name.value).strip()
         if extra:
@@ -51,7 +54,7 @@ def merge_contexts(session: Session, staff: StaffIdentity, source: Context, targ
     if source.flagged_for_panel and not target.flagged_for_panel:
         target.flagged_for_panel, target.flagged_at, target.panel_reason = True, source.flagged_at, source.panel_reason
     if source.status != ContextStatus.CLOSED:
-        set_status(session, staff, source, ContextStatus.CLOSED, note=f"Merged into {target.name}"[:500])
+        set_status(session, staff, source, ContextStatus.CLOSED, note_code="merged_into", note_params={"name": target.name})
     source.merged_into_id = target.id
     source.flagged_for_panel = False
     return _record_regrouping(session, staff, RegroupingKind.MERGE, "context.merged", source, target, moved, note)

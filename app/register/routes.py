@@ -22,9 +22,10 @@ from app.accounts.models import Role
 from app.accounts.service import StaffIdentity
 from app.audit.access import ACCESS_LOG_PER_PAGE, ViewRecord, access_log, records_view
 from app.core.i18n import lazy_gettext as _l
+from app.core.i18n import local_day
 from app.core.templating import render
 from app.core.types import utcnow
-from app.core.web import SessionDep, require_role, use_locale
+from app.core.web import DbId, PageNumber, SessionDep, require_role, use_locale
 from app.register import actions as actions_service
 from app.register import (
     charts,
@@ -47,7 +48,8 @@ from app.register.models import (
     ContextStatus,
     ResponseType,
 )
-from app.reports.taxonomy import DAYS, TIME_BANDS, category_label
+from app.reports.taxonomy import DAYS, TIME_BANDS
+from app.taxonomy.service import category_names
 from app.workshops.forms import FormDep
 from app.workshops.service import workshop_votes_by_context
 
@@ -82,8 +84,8 @@ ERRORS = {
 
 
 def _render(request: Request, template: str, context: dict[str, Any], *, status_code: int = 200) -> Response:
-    """render(), with the register's code-to-words helper: L("status", "on_panel_agenda")."""
-    return render(request, template, {"L": _label} | context, status_code=status_code)
+    """render(), with the register's code-to-words helpers: L("status", "on_panel_agenda"), status_note(change)."""
+    return render(request, template, {"L": _label, "status_note": labels.status_note} | context, status_code=status_code)
 
 
 def _label(table: str, code: str | None) -> str:
@@ -101,7 +103,7 @@ def _filters(status: str, kind: str, q: str, period: str, theme: str, neighbourh
         kind=kind if kind in {k.value for k in ContextKind} else None,
         search=q[:100],
         period=period if period in periods.PERIODS else periods.DEFAULT_PERIOD,
-        theme=theme[:40] or None,
+        theme=theme[:60] or None,
         neighbourhood=neighbourhood[:80] or None,
         sort=sort if sort in listing.SORTS else "activity",
     )
@@ -110,7 +112,7 @@ def _filters(status: str, kind: str, q: str, period: str, theme: str, neighbourh
 @router.get("")
 def register(
     request: Request, staff: RegisterReader, session: SessionDep, view: Annotated[ViewRecord, Depends(records_view("list_viewed"))], status: str = "", kind: str = "", q: str = "",
-    period: str = periods.DEFAULT_PERIOD, theme: str = "", neighbourhood: str = "", sort: str = "activity", page: int = 1,
+    period: str = periods.DEFAULT_PERIOD, theme: str = "", neighbourhood: str = "", sort: str = "activity", page: PageNumber = 1,
 ) -> Response:
     filters = _filters(status, kind, q, period, theme, neighbourhood, sort)
     page = max(page, 1)
@@ -125,7 +127,7 @@ def register(
             "result": result, "rows": result.rows, "total": result.total, "filters": filters, "page": page,
             "pages": max((result.total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
             "statuses": list(ContextStatus), "kinds": list(ContextKind), "periods": list(periods.PERIODS), "sorts": listing.SORTS,
-            "sparkline": charts.sparkline, "category_label": category_label,
+            "sparkline": charts.sparkline, "category_label": category_names(session, _area_id(staff)),
         },
     )
 
@@ -143,7 +145,7 @@ def weighting_page(request: Request, staff: RegisterReader, session: SessionDep,
     ranked = weighting.weigh_contexts(session, _area_id(staff), workshop_votes=votes)
     return _render(
         request, "register/weighting.html",
-        {"ranked": ranked, "weights": weighting.WEIGHTS, "labels": weighting.FACTOR_LABELS, "category_label": category_label, "votes_on": bool(votes)},
+        {"ranked": ranked, "weights": weighting.WEIGHTS, "labels": weighting.FACTOR_LABELS, "category_label": category_names(session, _area_id(staff)), "votes_on": bool(votes)},
     )
 
 
@@ -157,8 +159,8 @@ def _panel_page(request: Request, session: Any, staff: StaffIdentity, *, error: 
         request, "register/panel.html",
         {
             "items": panel_service.panel_agenda(session, _area_id(staff)), "statuses": list(ContextStatus), "response_types": list(ResponseType),
-            "action_statuses": list(ActionStatus), "category_label": category_label, "time_labels": TIME_BANDS,
-            "today": utcnow().date(), "error": error, "error_for": error_for,
+            "action_statuses": list(ActionStatus), "category_label": category_names(session, _area_id(staff)), "time_labels": TIME_BANDS,
+            "today": local_day(utcnow(), staff.area.time_zone), "error": error, "error_for": error_for,
         },
         status_code=422 if error else 200,
     )
@@ -166,7 +168,7 @@ def _panel_page(request: Request, session: Any, staff: StaffIdentity, *, error: 
 
 @router.get("/panel.csv")
 def panel_export(staff: RegisterReader, session: SessionDep, _: Annotated[ViewRecord, Depends(records_view("exported", format="panel_csv"))]) -> Response:
-    body = exports.panel_csv(panel_service.panel_agenda(session, _area_id(staff)))
+    body = exports.panel_csv(panel_service.panel_agenda(session, _area_id(staff)), category_names(session, _area_id(staff)))
     return Response(
         body, media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{staff.area.slug}-panel-agenda.csv"'},
@@ -192,7 +194,7 @@ def _action_input(form: FormData, prefix: str = "") -> actions_service.ActionInp
 
 
 @router.post("/panel/{context_id}/decision")
-def record_decision(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
+def record_decision(request: Request, context_id: DbId, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
     context = _context(session, staff, context_id)
     try:
         panel_date = _date(str(form.get("panel_date", ""))) or utcnow().date()
@@ -212,7 +214,7 @@ def record_decision(request: Request, context_id: int, staff: RegisterEditor, se
 
 
 @router.get("/access-log")
-def access_log_page(request: Request, staff: AreaAdmin, session: SessionDep, view: Annotated[ViewRecord, Depends(records_view("access_log_viewed"))], page: int = 1) -> Response:
+def access_log_page(request: Request, staff: AreaAdmin, session: SessionDep, view: Annotated[ViewRecord, Depends(records_view("access_log_viewed"))], page: PageNumber = 1) -> Response:
     page = max(page, 1)
     entries, total = access_log(session, _area_id(staff), page=page)
     view.note(page=page)
@@ -228,12 +230,16 @@ def _context(session: Any, staff: StaffIdentity, context_id: int) -> Context:
 
 
 def _profile_page(
-    request: Request, session: Any, staff: StaffIdentity, context_id: int, *, status_code: int = 200, entries_page: int = 1, **extra: Any
+    request: Request, session: Any, staff: StaffIdentity, context_id: int, *, status_code: int = 200, entries_page: int = 1,
+    window_weeks: int = 8, window_anchor: str = "start", **extra: Any
 ) -> Response:
-    profile = profiles.context_profile(session, _area_id(staff), context_id, entries_page=entries_page)
+    profile = profiles.context_profile(
+        session, _area_id(staff), context_id, entries_page=entries_page, window_weeks=window_weeks, window_anchor=window_anchor
+    )
     if profile is None:
         raise HTTPException(status_code=404)
     months = [m.month for m in profile.monthly]
+    category_label = category_names(session, _area_id(staff))
     return _render(
         request,
         "register/context.html",
@@ -261,10 +267,11 @@ def _error_page(request: Request, session: Any, staff: StaffIdentity, context_id
 
 @router.get("/contexts/{context_id}")
 def context_page(
-    request: Request, context_id: int, staff: RegisterReader, session: SessionDep,
+    request: Request, context_id: DbId, staff: RegisterReader, session: SessionDep,
     view: Annotated[ViewRecord, Depends(records_view("context_viewed", subject="context_id"))], entries: int = 1,
+    weeks: int = 8, anchor: str = "start",
 ) -> Response:
-    response = _profile_page(request, session, staff, context_id, entries_page=entries)
+    response = _profile_page(request, session, staff, context_id, entries_page=entries, window_weeks=weeks, window_anchor=anchor)
     view.note(entries_page=entries)
     return response
 
@@ -274,7 +281,7 @@ def _back(context_id: int, anchor: str = "") -> RedirectResponse:
 
 
 @router.post("/contexts/{context_id}/status")
-def change_status(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
+def change_status(request: Request, context_id: DbId, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
     context = _context(session, staff, context_id)
     try:
         service.change_status(session, staff, context, str(form.get("status", "")), str(form.get("note", "")))
@@ -284,7 +291,7 @@ def change_status(request: Request, context_id: int, staff: RegisterEditor, sess
 
 
 @router.post("/contexts/{context_id}/flag")
-def flag(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
+def flag(request: Request, context_id: DbId, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
     context = _context(session, staff, context_id)
     try:
         service.flag_for_panel(session, staff, context, str(form.get("reason", "")))
@@ -294,7 +301,7 @@ def flag(request: Request, context_id: int, staff: RegisterEditor, session: Sess
 
 
 @router.post("/contexts/{context_id}/assessment")
-def assessment(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
+def assessment(request: Request, context_id: DbId, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
     context = _context(session, staff, context_id)
     values = {name.value: str(form.get(name.value, "")) for name in AssessmentField if name.value in form}
     service.update_assessment(session, staff, context, values, str(form["neighbourhood"]) if "neighbourhood" in form else None)
@@ -302,7 +309,7 @@ def assessment(request: Request, context_id: int, staff: RegisterEditor, session
 
 
 @router.post("/contexts/{context_id}/merge")
-def merge(request: Request, context_id: int, staff: RegisterCurator, session: SessionDep, form: FormDep) -> Response:
+def merge(request: Request, context_id: DbId, staff: RegisterCurator, session: SessionDep, form: FormDep) -> Response:
     source = _context(session, staff, context_id)
     try:
         target_id = int(str(form.get("target_id", "")))
@@ -319,7 +326,7 @@ def merge(request: Request, context_id: int, staff: RegisterCurator, session: Se
 
 
 @router.post("/contexts/{context_id}/split")
-def split(request: Request, context_id: int, staff: RegisterCurator, session: SessionDep, form: FormDep) -> Response:
+def split(request: Request, context_id: DbId, staff: RegisterCurator, session: SessionDep, form: FormDep) -> Response:
     source = _context(session, staff, context_id)
     entry_ids = [int(str(v)) for v in form.getlist("entry_id") if str(v).isdigit()]
     try:
@@ -333,7 +340,7 @@ def split(request: Request, context_id: int, staff: RegisterCurator, session: Se
 
 
 @router.post("/contexts/{context_id}/actions")
-def add_action(request: Request, context_id: int, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
+def add_action(request: Request, context_id: DbId, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
     context = _context(session, staff, context_id)
     values = {key: str(form.get(key, "")) for key in ("title", "owner_organisation", "response_type", "status", "due_date", "detail", "public_summary")}
     try:
@@ -351,7 +358,7 @@ def _action(session: Any, staff: StaffIdentity, action_id: int) -> Any:
 
 
 @router.post("/actions/{action_id}/update")
-def update_action(request: Request, action_id: int, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
+def update_action(request: Request, action_id: DbId, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
     action = _action(session, staff, action_id)
     try:
         actions_service.update_action(session, staff, action, status=str(form.get("status", "")), due_date=_date(str(form.get("due_date", ""))))
@@ -361,7 +368,7 @@ def update_action(request: Request, action_id: int, staff: RegisterEditor, sessi
 
 
 @router.post("/actions/{action_id}/publish")
-def publish_action(request: Request, action_id: int, staff: SummaryPublisher, session: SessionDep, form: FormDep) -> Response:
+def publish_action(request: Request, action_id: DbId, staff: SummaryPublisher, session: SessionDep, form: FormDep) -> Response:
     action = _action(session, staff, action_id)
     try:
         actions_service.publish_action(session, staff, action, str(form.get("public_summary", "")))
@@ -371,7 +378,7 @@ def publish_action(request: Request, action_id: int, staff: SummaryPublisher, se
 
 
 @router.post("/actions/{action_id}/unpublish")
-def unpublish_action(action_id: int, staff: SummaryPublisher, session: SessionDep) -> Response:
+def unpublish_action(action_id: DbId, staff: SummaryPublisher, session: SessionDep) -> Response:
     action = _action(session, staff, action_id)
     actions_service.unpublish_action(session, staff, action)
     return _back(action.context_id, "#actions")
