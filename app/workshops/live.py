@@ -25,7 +25,9 @@ from app.core.config import Settings
 
 log = logging.getLogger("safetymap.workshops.live")
 CHANNEL_PREFIX = "safetymap:workshop:"
-REDIS_RETRY_SECONDS = 30.0  # after a failed publish, walls in other processes rely on heartbeats this long
+REDIS_RETRY_SECONDS = (
+    30.0  # after a failed publish, walls in other processes rely on heartbeats this long
+)
 
 
 class Subscription:
@@ -120,7 +122,10 @@ class RedisBroker(InProcessBroker):
         except Exception as exc:
             # The other processes' walls catch up at their next heartbeat, from the database.
             if self._redis_down_until is None:
-                log.warning("live notices not sent through Redis (%s); walls catch up from the database", type(exc).__name__)
+                log.warning(
+                    "live notices not sent through Redis (%s); walls catch up from the database",
+                    type(exc).__name__,
+                )
             self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
             return
         if self._redis_down_until is not None:
@@ -156,7 +161,9 @@ class RedisBroker(InProcessBroker):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("live listener lost Redis (%s); retrying in %.1fs", type(exc).__name__, delay)
+                log.warning(
+                    "live listener lost Redis (%s); retrying in %.1fs", type(exc).__name__, delay
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
             finally:

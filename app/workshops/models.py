@@ -30,6 +30,11 @@ class VotingStatus(StrEnum):
     CLOSED = "closed"
 
 
+class WorkshopMode(StrEnum):
+    WORKSHOP = "workshop"  # entries, the wall and dot-voting
+    SAFETY_WALK = "safety_walk"  # the same, plus a route of stops the group walks and rates
+
+
 class WorkshopEventKind(StrEnum):
     ENTRY_ADDED = "entry_added"
     ENTRY_SHOWN = "entry_shown"
@@ -37,6 +42,8 @@ class WorkshopEventKind(StrEnum):
     VOTES_CHANGED = "votes_changed"
     VOTING_CHANGED = "voting_changed"
     QUESTION_CHANGED = "question_changed"
+    STOP_CHANGED = "stop_changed"  # a safety walk's group moved to another stop (or the walk ended)
+    RATINGS_CHANGED = "ratings_changed"
 
 
 class Workshop(SQLModel, table=True):
@@ -59,6 +66,13 @@ class Workshop(SQLModel, table=True):
     # The last event's number: taken under the row lock in the same transaction as the event, so
     # numbers are handed out in commit order and a reader that has seen N has seen everything below.
     event_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    mode: str = Field(
+        default=WorkshopMode.WORKSHOP,
+        sa_type=String(20),
+        sa_column_kwargs={"server_default": WorkshopMode.WORKSHOP.value},
+    )
+    # A safety walk's current stop, by position (1 = the first stop); 0 until the group sets off.
+    walk_position: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
@@ -69,6 +83,10 @@ class Workshop(SQLModel, table=True):
     @property
     def prompt_list(self) -> list[str]:
         return [p.strip() for p in self.prompts.splitlines() if p.strip()]
+
+    @property
+    def is_safety_walk(self) -> bool:
+        return self.mode == WorkshopMode.SAFETY_WALK
 
     def is_joinable(self, now: datetime) -> bool:
         return self.ended_at is None and now < self.code_expires_at
@@ -100,6 +118,8 @@ class WorkshopEntry(SQLModel, table=True):
     wall_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     checked_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A note made at a safety walk's stop.
+    walk_stop_id: int | None = Field(default=None, foreign_key="workshop_walk_stop.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
@@ -131,7 +151,7 @@ class WorkshopEvent(SQLModel, table=True):
 
 
 class WordingQuestion(SQLModel, table=True):
-    """"What should we call this?" put to the room: one choice per participant, changeable while open."""
+    """ "What should we call this?" put to the room: one choice per participant, changeable while open."""
 
     __tablename__ = "workshop_question"
 
@@ -157,9 +177,51 @@ class WordingOption(SQLModel, table=True):
 
 class WordingAnswer(SQLModel, table=True):
     __tablename__ = "workshop_question_answer"
-    __table_args__ = (UniqueConstraint("question_id", "participant_id", name="uq_workshop_answer_once"),)
+    __table_args__ = (
+        UniqueConstraint("question_id", "participant_id", name="uq_workshop_answer_once"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     question_id: int = Field(foreign_key="workshop_question.id")
     option_id: int = Field(foreign_key="workshop_question_option.id", index=True)
     participant_id: int = Field(foreign_key="workshop_participant.id")
+
+
+class WalkStop(SQLModel, table=True):
+    """One stop on a safety walk's route: a named place from the gazetteer, or a point typed by name."""
+
+    __tablename__ = "workshop_walk_stop"
+    __table_args__ = (UniqueConstraint("workshop_id", "position", name="uq_walk_stop_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True)
+    position: int = Field(ge=1)
+    name: str = Field(max_length=160)
+    place_id: int | None = Field(default=None, foreign_key="place.id")
+    # The entry the stop became when the walk ended: its ratings, on their way through moderation.
+    report_id: int | None = Field(default=None, foreign_key="report.id", unique=True)
+
+
+class WalkRating(SQLModel, table=True):
+    """One phone's ratings of one stop (Safetipin's audit parameters), changeable while the group is there.
+
+    Nothing about the person: scores only. A note is sent as an ordinary workshop entry (so it is
+    triaged and moderated like one) that names its stop (`WorkshopEntry.walk_stop_id`).
+    """
+
+    __tablename__ = "workshop_walk_rating"
+    __table_args__ = (UniqueConstraint("stop_id", "participant_id", name="uq_walk_rating_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True)
+    stop_id: int = Field(foreign_key="workshop_walk_stop.id", index=True)
+    participant_id: int = Field(foreign_key="workshop_participant.id")
+    lighting: int | None = Field(default=None, ge=1, le=3)
+    openness: int | None = Field(default=None, ge=1, le=3)
+    visibility: int | None = Field(default=None, ge=1, le=3)
+    people: int | None = Field(default=None, ge=1, le=3)
+    trusted_adults: int | None = Field(default=None, ge=1, le=3)
+    transport: int | None = Field(default=None, ge=1, le=3)
+    feeling: int | None = Field(default=None, ge=1, le=5)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

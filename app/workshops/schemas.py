@@ -9,8 +9,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from app.reports.models import ReportKind
 from app.reports.schemas import CleanText, CodeList
+from app.workshops.models import WorkshopMode
 
 PROMPTS_MAX = 2000
+ROUTE_MAX = 6000
 OPTION_MAX = 200
 
 
@@ -29,6 +31,9 @@ class WorkshopCreate(BaseModel):
     kinds: CodeList = Field(default_factory=lambda: [k.value for k in ReportKind])
     prompts: CleanText = Field("", max_length=PROMPTS_MAX)
     votes_per_person: int = Field(3, ge=1, le=10)
+    mode: WorkshopMode = WorkshopMode.WORKSHOP
+    # A safety walk's stops, one per line in walking order (see app.workshops.walks.parse_route).
+    route: CleanText = Field("", max_length=ROUTE_MAX)
 
     @field_validator("kinds")
     @classmethod

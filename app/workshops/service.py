@@ -28,15 +28,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.accounts.service import StaffIdentity
-from app.areas.lookup import AreaData, load_area_data
-from app.areas.models import Area
+from app.areas.lookup import AreaData, GazetteerPlace, load_area_data
+from app.areas.models import Area, Place
 from app.audit import service as audit
 from app.core.types import utcnow
 from app.moderation.service import suggested_spans
 from app.moderation.triage import Span, apply_redactions
 from app.register.models import Context
 from app.reports import service as reports
-from app.reports.models import Report, ReportSource, ReportStatus
+from app.reports.models import Report, ReportKind, ReportSource, ReportStatus
 from app.reports.schemas import ReportCreate
 from app.taxonomy import service as taxonomy
 from app.workshops.live import LiveBroker
@@ -50,6 +50,7 @@ from app.workshops.models import (
     WorkshopEntry,
     WorkshopEvent,
     WorkshopEventKind,
+    WorkshopMode,
     WorkshopParticipant,
     WorkshopVote,
 )
@@ -83,16 +84,30 @@ def normalise_join_code(text: str) -> str:
     return "".join(ch for ch in text.upper() if ch.isalnum())[:20]
 
 
-def create_workshop(session: Session, area: Area, staff: StaffIdentity, data: WorkshopCreate, *, code_hours: int) -> Workshop:
+def create_workshop(
+    session: Session,
+    area: Area,
+    staff: StaffIdentity,
+    data: WorkshopCreate,
+    *,
+    code_hours: int,
+    route: Sequence[tuple[str, GazetteerPlace | None]] = (),
+) -> Workshop:
+    """A new workshop with its join code; a safety walk with its `route` (see walks.parse_route)."""
     assert area.id is not None
     language = data.language if data.language in area.locale_list else area.default_locale
+    walk = data.mode == WorkshopMode.SAFETY_WALK
+    if walk and not route:
+        raise WorkshopError("no_route")
     for _attempt in range(10):
         workshop = Workshop(
             area_id=area.id,
             title=data.title,
             held_on=data.held_on,
             language=language,
-            kinds=",".join(data.kinds),
+            # A note on a walk is safe, unsafe or needs changing by how the stop felt: all are asked.
+            kinds=",".join(k.value for k in ReportKind) if walk else ",".join(data.kinds),
+            mode=data.mode,
             prompts=data.prompts,
             votes_per_person=data.votes_per_person,
             join_code=new_join_code(),
@@ -106,14 +121,29 @@ def create_workshop(session: Session, area: Area, staff: StaffIdentity, data: Wo
             # The same code is live already (one in 244 million): draw another.
             session.rollback()
             continue
-        audit.record(session, "workshop.created", area_id=area.id, actor_id=staff.user.id, subject_type="workshop", subject_id=workshop.id)
+        if walk:
+            from app.workshops import walks  # walks builds on this module
+
+            walks.add_route(session, workshop, route)
+        audit.record(
+            session,
+            "workshop.created",
+            area_id=area.id,
+            actor_id=staff.user.id,
+            subject_type="workshop",
+            subject_id=workshop.id,
+        )
         session.commit()
         return workshop
     raise WorkshopError("no_code")
 
 
 def workshops_for_area(session: Session, area_id: int) -> Sequence[Workshop]:
-    query = select(Workshop).where(Workshop.area_id == area_id).order_by(col(Workshop.held_on).desc(), col(Workshop.id).desc())
+    query = (
+        select(Workshop)
+        .where(Workshop.area_id == area_id)
+        .order_by(col(Workshop.held_on).desc(), col(Workshop.id).desc())
+    )
     return session.exec(query.limit(100)).all()
 
 
@@ -122,7 +152,9 @@ def get_for_area(session: Session, area_id: int, workshop_id: int) -> Workshop |
     return workshop if workshop is not None and workshop.area_id == area_id else None
 
 
-def end_workshop(session: Session, staff: StaffIdentity, workshop: Workshop, *, live: LiveBroker) -> None:
+def end_workshop(
+    session: Session, staff: StaffIdentity, workshop: Workshop, *, live: LiveBroker
+) -> None:
     """The code stops working and every participant session ends; entries carry on to moderation."""
     if workshop.ended_at is not None:
         return
@@ -133,17 +165,29 @@ def end_workshop(session: Session, staff: StaffIdentity, workshop: Workshop, *, 
     session.add(workshop)
     session.execute(
         update(WorkshopParticipant)
-        .where(col(WorkshopParticipant.workshop_id) == workshop.id, col(WorkshopParticipant.expires_at) > now)
+        .where(
+            col(WorkshopParticipant.workshop_id) == workshop.id,
+            col(WorkshopParticipant.expires_at) > now,
+        )
         .values(expires_at=now)
     )
-    _commit_event(session, workshop, WorkshopEventKind.VOTING_CHANGED, None, live=live,
-                  audit_action="workshop.ended", actor_id=staff.user.id)
+    commit_event(
+        session,
+        workshop,
+        WorkshopEventKind.VOTING_CHANGED,
+        None,
+        live=live,
+        audit_action="workshop.ended",
+        actor_id=staff.user.id,
+    )
 
 
 # --- Events ---------------------------------------------------------------------------------
 
 
-def _record_event(session: Session, workshop_id: int, kind: WorkshopEventKind, subject_id: int | None) -> int:
+def _record_event(
+    session: Session, workshop_id: int, kind: WorkshopEventKind, subject_id: int | None
+) -> int:
     """Number the event under the workshop row's lock, so numbers follow commit order."""
     seq = session.execute(
         update(Workshop)
@@ -155,13 +199,29 @@ def _record_event(session: Session, workshop_id: int, kind: WorkshopEventKind, s
     return int(seq)
 
 
-def _commit_event(
-    session: Session, workshop: Workshop, kind: WorkshopEventKind, subject_id: int | None, *,
-    live: LiveBroker, audit_action: str = "", actor_id: int | None = None, **detail: object,
+def commit_event(
+    session: Session,
+    workshop: Workshop,
+    kind: WorkshopEventKind,
+    subject_id: int | None,
+    *,
+    live: LiveBroker,
+    audit_action: str = "",
+    actor_id: int | None = None,
+    **detail: object,
 ) -> int:
+    """Number the event, commit it with the change it records, then ring the live streams."""
     assert workshop.id is not None
     if audit_action:
-        audit.record(session, audit_action, area_id=workshop.area_id, actor_id=actor_id, subject_type="workshop", subject_id=workshop.id, **detail)
+        audit.record(
+            session,
+            audit_action,
+            area_id=workshop.area_id,
+            actor_id=actor_id,
+            subject_type="workshop",
+            subject_id=workshop.id,
+            **detail,
+        )
     # Last in the transaction: the row lock is held only for the commit.
     seq = _record_event(session, workshop.id, kind, subject_id)
     session.commit()
@@ -169,7 +229,9 @@ def _commit_event(
     return seq
 
 
-def events_after(session: Session, workshop_id: int, after: int, *, limit: int = 200) -> Sequence[WorkshopEvent]:
+def events_after(
+    session: Session, workshop_id: int, after: int, *, limit: int = 200
+) -> Sequence[WorkshopEvent]:
     query = (
         select(WorkshopEvent)
         .where(WorkshopEvent.workshop_id == workshop_id, col(WorkshopEvent.seq) > after)
@@ -191,7 +253,9 @@ def find_joinable(session: Session, area: Area, code: str) -> Workshop:
     code = normalise_join_code(code)
     if len(code) != JOIN_CODE_LENGTH:
         raise WorkshopError("wrong_code")
-    workshop = session.exec(select(Workshop).where(Workshop.join_code == code, Workshop.area_id == area.id)).first()
+    workshop = session.exec(
+        select(Workshop).where(Workshop.join_code == code, Workshop.area_id == area.id)
+    ).first()
     if workshop is None:
         raise WorkshopError("wrong_code")
     if not workshop.is_joinable(utcnow()):
@@ -199,13 +263,17 @@ def find_joinable(session: Session, area: Area, code: str) -> Workshop:
     return workshop
 
 
-def join(session: Session, area: Area, code: str, *, session_minutes: int) -> tuple[Participation, str]:
+def join(
+    session: Session, area: Area, code: str, *, session_minutes: int
+) -> tuple[Participation, str]:
     """A new participant session for this code; returns it and the token for the cookie."""
     workshop = find_joinable(session, area, code)
     assert workshop.id is not None
     token = secrets.token_urlsafe(16)  # 128 bits
     expires = min(utcnow() + timedelta(minutes=session_minutes), workshop.code_expires_at)
-    participant = WorkshopParticipant(workshop_id=workshop.id, token_hash=token_hash(token), expires_at=expires)
+    participant = WorkshopParticipant(
+        workshop_id=workshop.id, token_hash=token_hash(token), expires_at=expires
+    )
     session.add(participant)
     session.commit()
     return Participation(participant, workshop), token
@@ -215,7 +283,9 @@ def resume(session: Session, token: str | None) -> Participation | None:
     """The participant session for a cookie's token, while it lasts and its workshop is running."""
     if not token:
         return None
-    participant = session.exec(select(WorkshopParticipant).where(WorkshopParticipant.token_hash == token_hash(token))).first()
+    participant = session.exec(
+        select(WorkshopParticipant).where(WorkshopParticipant.token_hash == token_hash(token))
+    ).first()
     if participant is None or participant.expires_at <= utcnow():
         return None
     workshop = session.get(Workshop, participant.workshop_id)
@@ -236,9 +306,17 @@ def leave(session: Session, token: str | None) -> None:
 
 
 def add_entry(
-    session: Session, area: Area, who: Participation, data: ReportCreate, *, language: str,
-    chosen_categories: Sequence[str] = (), live: LiveBroker, bypassed_checks: Sequence[str] = (),
+    session: Session,
+    area: Area,
+    who: Participation,
+    data: ReportCreate,
+    *,
+    language: str,
+    chosen_categories: Sequence[str] = (),
+    live: LiveBroker,
+    bypassed_checks: Sequence[str] = (),
     known: AreaData | None = None,
+    walk_stop_id: int | None = None,
 ) -> WorkshopEntry:
     """A participant's entry: stored as a report with source "workshop", waiting for the wall check.
 
@@ -248,13 +326,23 @@ def add_entry(
     assert workshop.id is not None and participant.id is not None
     if data.kind not in workshop.kind_list:
         raise WorkshopError("kind_not_asked")
-    known = known if known is not None and known.area.id == area.id else load_area_data(session, area)
+    known = (
+        known if known is not None and known.area.id == area.id else load_area_data(session, area)
+    )
     submitted = reports.submit_report(
-        session, area, data, language=language, source=ReportSource.WORKSHOP, bypassed_checks=bypassed_checks, known=known,
+        session,
+        area,
+        data,
+        language=language,
+        source=ReportSource.WORKSHOP,
+        bypassed_checks=bypassed_checks,
+        known=known,
     )
     report = submitted.report
     assert report.id is not None
-    existing = session.exec(select(WorkshopEntry).where(WorkshopEntry.report_id == report.id)).first()
+    existing = session.exec(
+        select(WorkshopEntry).where(WorkshopEntry.report_id == report.id)
+    ).first()
     if existing is not None:
         return existing
     if not submitted.created:
@@ -263,13 +351,21 @@ def add_entry(
     report.taxonomy_version_id = known.words.version_id
     # The area's own added categories are not in the default list ReportCreate knows.
     allowed = known.words.allowed_codes(report.kind)
-    codes = list(dict.fromkeys([*report.category_list, *(c for c in chosen_categories if c in allowed)]))
+    codes = list(
+        dict.fromkeys([*report.category_list, *(c for c in chosen_categories if c in allowed)])
+    )
     report.categories = ",".join(codes)[:300]
     session.add(report)
-    entry = WorkshopEntry(workshop_id=workshop.id, report_id=report.id, participant_id=participant.id, kind=report.kind)
+    entry = WorkshopEntry(
+        workshop_id=workshop.id,
+        report_id=report.id,
+        participant_id=participant.id,
+        kind=report.kind,
+        walk_stop_id=walk_stop_id,
+    )
     session.add(entry)
     session.flush()
-    _commit_event(session, workshop, WorkshopEventKind.ENTRY_ADDED, entry.id, live=live)
+    commit_event(session, workshop, WorkshopEventKind.ENTRY_ADDED, entry.id, live=live)
     return entry
 
 
@@ -283,7 +379,9 @@ def entries_of(session: Session, participant_id: int) -> list[tuple[WorkshopEntr
     return [(entry, report) for entry, report in session.exec(query).all()]
 
 
-def withdraw_entry(session: Session, who: Participation, entry_id: int, *, live: LiveBroker) -> reports.Withdrawal:
+def withdraw_entry(
+    session: Session, who: Participation, entry_id: int, *, live: LiveBroker
+) -> reports.Withdrawal:
     """Take an entry back: off the wall, its dots gone, and the report withdrawn as /track does it
     (deleted, or kept for safeguarding when its words may mean someone is not safe)."""
     entry = session.get(WorkshopEntry, entry_id)
@@ -296,7 +394,9 @@ def withdraw_entry(session: Session, who: Participation, entry_id: int, *, live:
     seq = _record_event(session, who.workshop.id, WorkshopEventKind.ENTRY_REMOVED, entry_id)
     withdrawal = reports.Withdrawal(kept=False)
     if report is not None:
-        withdrawal = reports.withdraw(session, report)  # commits, with the event, in one transaction
+        withdrawal = reports.withdraw(
+            session, report
+        )  # commits, with the event, in one transaction
     else:
         session.commit()
     live.publish(who.workshop.id, seq)
@@ -311,27 +411,42 @@ class WaitingEntry:
     help_spans: list[tuple[int, Span]]
 
 
-def waiting_entries(session: Session, workshop_id: int, *, entry_id: int | None = None) -> list[WaitingEntry]:
+def waiting_entries(
+    session: Session, workshop_id: int, *, entry_id: int | None = None
+) -> list[WaitingEntry]:
     query = (
         select(WorkshopEntry, Report)
         .join(Report, col(Report.id) == col(WorkshopEntry.report_id))
-        .where(WorkshopEntry.workshop_id == workshop_id, WorkshopEntry.wall_status == WallStatus.WAITING)
+        .where(
+            WorkshopEntry.workshop_id == workshop_id,
+            WorkshopEntry.wall_status == WallStatus.WAITING,
+        )
         .order_by(col(Report.urgent).desc(), col(WorkshopEntry.id))
     )
     if entry_id is not None:
         query = query.where(WorkshopEntry.id == entry_id)
     return [
-        WaitingEntry(entry, report, list(enumerate(suggested_spans(report, "description"))),
-                     list(enumerate(suggested_spans(report, "what_would_help"))))
+        WaitingEntry(
+            entry,
+            report,
+            list(enumerate(suggested_spans(report, "description"))),
+            list(enumerate(suggested_spans(report, "what_would_help"))),
+        )
         for entry, report in session.exec(query).all()
     ]
 
 
-def wall_entries(session: Session, workshop_id: int, *, entry_ids: Sequence[int] | None = None) -> list[WorkshopEntry]:
-    query = select(WorkshopEntry).where(WorkshopEntry.workshop_id == workshop_id, WorkshopEntry.wall_status == WallStatus.ON_WALL)
+def wall_entries(
+    session: Session, workshop_id: int, *, entry_ids: Sequence[int] | None = None
+) -> list[WorkshopEntry]:
+    query = select(WorkshopEntry).where(
+        WorkshopEntry.workshop_id == workshop_id, WorkshopEntry.wall_status == WallStatus.ON_WALL
+    )
     if entry_ids is not None:
         query = query.where(col(WorkshopEntry.id).in_(list(entry_ids)))
-    return list(session.exec(query.order_by(col(WorkshopEntry.checked_at), col(WorkshopEntry.id))).all())
+    return list(
+        session.exec(query.order_by(col(WorkshopEntry.checked_at), col(WorkshopEntry.id))).all()
+    )
 
 
 def _wall_words(report: Report, keep: dict[str, set[int]]) -> str:
@@ -341,14 +456,24 @@ def _wall_words(report: Report, keep: dict[str, set[int]]) -> str:
         raw = getattr(report, name) or ""
         if not raw:
             continue
-        spans = [span for index, span in enumerate(suggested_spans(report, name)) if index not in keep.get(name, set())]
+        spans = [
+            span
+            for index, span in enumerate(suggested_spans(report, name))
+            if index not in keep.get(name, set())
+        ]
         parts.append(apply_redactions(raw, spans))
     return "\n\n".join(parts)
 
 
 def check_entry(
-    session: Session, staff: StaffIdentity, workshop: Workshop, entry_id: int, *, show: bool,
-    keep: dict[str, set[int]] | None = None, live: LiveBroker,
+    session: Session,
+    staff: StaffIdentity,
+    workshop: Workshop,
+    entry_id: int,
+    *,
+    show: bool,
+    keep: dict[str, set[int]] | None = None,
+    live: LiveBroker,
 ) -> WorkshopEntry:
     """The facilitator's one-click check: on the wall (suggested personal details taken out unless
     kept) or kept off it; an entry on the wall can be taken down again. Either way the entry still
@@ -378,23 +503,46 @@ def check_entry(
         session.execute(delete(WorkshopVote).where(col(WorkshopVote.entry_id) == entry_id))
     else:
         kind = WorkshopEventKind.ENTRY_SHOWN if show else WorkshopEventKind.ENTRY_REMOVED
-    _commit_event(session, workshop, kind, entry.id, live=live, audit_action="workshop.entry_checked",
-                  actor_id=staff.user.id, entry_id=entry.id, wall_status=entry.wall_status)
+    commit_event(
+        session,
+        workshop,
+        kind,
+        entry.id,
+        live=live,
+        audit_action="workshop.entry_checked",
+        actor_id=staff.user.id,
+        entry_id=entry.id,
+        wall_status=entry.wall_status,
+    )
     return entry
 
 
 # --- Dot-voting -----------------------------------------------------------------------------
 
 
-def set_voting(session: Session, staff: StaffIdentity, workshop: Workshop, status: VotingStatus, *, live: LiveBroker) -> None:
+def set_voting(
+    session: Session,
+    staff: StaffIdentity,
+    workshop: Workshop,
+    status: VotingStatus,
+    *,
+    live: LiveBroker,
+) -> None:
     if workshop.voting == status:
         return
     if status == VotingStatus.OPEN and workshop.ended_at is not None:
         raise WorkshopError("ended")
     workshop.voting = status
     session.add(workshop)
-    _commit_event(session, workshop, WorkshopEventKind.VOTING_CHANGED, None, live=live,
-                  audit_action=f"workshop.voting_{status}", actor_id=staff.user.id)
+    commit_event(
+        session,
+        workshop,
+        WorkshopEventKind.VOTING_CHANGED,
+        None,
+        live=live,
+        audit_action=f"workshop.voting_{status}",
+        actor_id=staff.user.id,
+    )
 
 
 def vote_counts(session: Session, workshop_id: int) -> dict[int, int]:
@@ -407,7 +555,11 @@ def vote_counts(session: Session, workshop_id: int) -> dict[int, int]:
 
 
 def my_votes(session: Session, participant_id: int) -> set[int]:
-    return set(session.exec(select(WorkshopVote.entry_id).where(WorkshopVote.participant_id == participant_id)).all())
+    return set(
+        session.exec(
+            select(WorkshopVote.entry_id).where(WorkshopVote.participant_id == participant_id)
+        ).all()
+    )
 
 
 def toggle_vote(session: Session, who: Participation, entry_id: int, *, live: LiveBroker) -> bool:
@@ -420,23 +572,31 @@ def toggle_vote(session: Session, who: Participation, entry_id: int, *, live: Li
     if entry is None or entry.workshop_id != workshop.id or entry.wall_status != WallStatus.ON_WALL:
         raise WorkshopError("not_found")
     mine = session.exec(
-        select(WorkshopVote).where(WorkshopVote.participant_id == participant.id, WorkshopVote.entry_id == entry_id)
+        select(WorkshopVote).where(
+            WorkshopVote.participant_id == participant.id, WorkshopVote.entry_id == entry_id
+        )
     ).first()
     if mine is not None:
         session.delete(mine)
-        _commit_event(session, workshop, WorkshopEventKind.VOTES_CHANGED, entry_id, live=live)
+        commit_event(session, workshop, WorkshopEventKind.VOTES_CHANGED, entry_id, live=live)
         return False
-    used = session.exec(select(func.count()).select_from(WorkshopVote).where(WorkshopVote.participant_id == participant.id)).one()
+    used = session.exec(
+        select(func.count())
+        .select_from(WorkshopVote)
+        .where(WorkshopVote.participant_id == participant.id)
+    ).one()
     if used >= workshop.votes_per_person:
         raise WorkshopError("no_dots_left")
-    session.add(WorkshopVote(workshop_id=workshop.id, participant_id=participant.id, entry_id=entry_id))
+    session.add(
+        WorkshopVote(workshop_id=workshop.id, participant_id=participant.id, entry_id=entry_id)
+    )
     try:
         session.flush()
     except IntegrityError:
         # A double tap raced itself: the dot is on once, which is what they meant.
         session.rollback()
         return True
-    _commit_event(session, workshop, WorkshopEventKind.VOTES_CHANGED, entry_id, live=live)
+    commit_event(session, workshop, WorkshopEventKind.VOTES_CHANGED, entry_id, live=live)
     return True
 
 
@@ -461,7 +621,11 @@ def workshop_votes_by_context(session: Session, area_id: int) -> dict[int, int]:
         )
         .group_by(col(Report.context_id))
     )
-    return {int(context_id): int(count) for context_id, count in session.exec(query).all() if context_id is not None}
+    return {
+        int(context_id): int(count)
+        for context_id, count in session.exec(query).all()
+        if context_id is not None
+    }
 
 
 # --- Wording questions to the room ----------------------------------------------------------
@@ -481,11 +645,21 @@ class QuestionResult:
         return max(self.options, key=lambda item: (item[1], -item[0].position))[0]
 
 
-def ask_wording(session: Session, area: Area, staff: StaffIdentity, workshop: Workshop, data: WordingQuestionCreate, *, live: LiveBroker) -> WordingQuestion:
+def ask_wording(
+    session: Session,
+    area: Area,
+    staff: StaffIdentity,
+    workshop: Workshop,
+    data: WordingQuestionCreate,
+    *,
+    live: LiveBroker,
+) -> WordingQuestion:
     assert workshop.id is not None
     family, _, name = data.key.partition(":")
     if family == "category":
-        current = dict(taxonomy.current_categories(session, area, data.kind, workshop.language)).get(name)
+        current = dict(
+            taxonomy.current_categories(session, area, data.kind, workshop.language)
+        ).get(name)
         if current is None:
             raise WorkshopError("unknown_key")
     else:
@@ -493,30 +667,55 @@ def ask_wording(session: Session, area: Area, staff: StaffIdentity, workshop: Wo
             current = taxonomy.question_wording(session, area, data.kind, workshop.language, name)
         except taxonomy.TaxonomyError:
             raise WorkshopError("unknown_key") from None
-    question = WordingQuestion(workshop_id=workshop.id, kind=data.kind, locale=workshop.language, key=data.key)
+    question = WordingQuestion(
+        workshop_id=workshop.id, kind=data.kind, locale=workshop.language, key=data.key
+    )
     session.add(question)
     session.flush()
     assert question.id is not None
     for position, text in enumerate(dict.fromkeys([current, *data.options])):
         session.add(WordingOption(question_id=question.id, text=text, position=position))
-    _commit_event(session, workshop, WorkshopEventKind.QUESTION_CHANGED, question.id, live=live,
-                  audit_action="workshop.wording_asked", actor_id=staff.user.id, key=data.key, report_kind=str(data.kind))
+    commit_event(
+        session,
+        workshop,
+        WorkshopEventKind.QUESTION_CHANGED,
+        question.id,
+        live=live,
+        audit_action="workshop.wording_asked",
+        actor_id=staff.user.id,
+        key=data.key,
+        report_kind=str(data.kind),
+    )
     return question
 
 
-def answer_wording(session: Session, who: Participation, question_id: int, option_id: int, *, live: LiveBroker) -> None:
+def answer_wording(
+    session: Session, who: Participation, question_id: int, option_id: int, *, live: LiveBroker
+) -> None:
     assert who.participant.id is not None
     question = session.get(WordingQuestion, question_id)
     option = session.get(WordingOption, option_id)
-    if question is None or question.workshop_id != who.workshop.id or option is None or option.question_id != question_id:
+    if (
+        question is None
+        or question.workshop_id != who.workshop.id
+        or option is None
+        or option.question_id != question_id
+    ):
         raise WorkshopError("not_found")
     if not question.is_open:
         raise WorkshopError("voting_closed")
     mine = session.exec(
-        select(WordingAnswer).where(WordingAnswer.question_id == question_id, WordingAnswer.participant_id == who.participant.id)
+        select(WordingAnswer).where(
+            WordingAnswer.question_id == question_id,
+            WordingAnswer.participant_id == who.participant.id,
+        )
     ).first()
     if mine is None:
-        session.add(WordingAnswer(question_id=question_id, option_id=option_id, participant_id=who.participant.id))
+        session.add(
+            WordingAnswer(
+                question_id=question_id, option_id=option_id, participant_id=who.participant.id
+            )
+        )
     else:
         mine.option_id = option_id
         session.add(mine)
@@ -525,10 +724,17 @@ def answer_wording(session: Session, who: Participation, question_id: int, optio
     except IntegrityError:
         session.rollback()
         return
-    _commit_event(session, who.workshop, WorkshopEventKind.QUESTION_CHANGED, question_id, live=live)
+    commit_event(session, who.workshop, WorkshopEventKind.QUESTION_CHANGED, question_id, live=live)
 
 
-def close_wording(session: Session, staff: StaffIdentity, workshop: Workshop, question_id: int, *, live: LiveBroker) -> None:
+def close_wording(
+    session: Session,
+    staff: StaffIdentity,
+    workshop: Workshop,
+    question_id: int,
+    *,
+    live: LiveBroker,
+) -> None:
     question = session.get(WordingQuestion, question_id)
     if question is None or question.workshop_id != workshop.id:
         raise WorkshopError("not_found")
@@ -536,21 +742,44 @@ def close_wording(session: Session, staff: StaffIdentity, workshop: Workshop, qu
         return
     question.is_open = False
     session.add(question)
-    _commit_event(session, workshop, WorkshopEventKind.QUESTION_CHANGED, question_id, live=live,
-                  audit_action="workshop.wording_closed", actor_id=staff.user.id, question_id=question_id)
+    commit_event(
+        session,
+        workshop,
+        WorkshopEventKind.QUESTION_CHANGED,
+        question_id,
+        live=live,
+        audit_action="workshop.wording_closed",
+        actor_id=staff.user.id,
+        question_id=question_id,
+    )
 
 
-def wording_results(session: Session, questions: Sequence[WordingQuestion], participant_id: int | None = None) -> list[QuestionResult]:
+def wording_results(
+    session: Session, questions: Sequence[WordingQuestion], participant_id: int | None = None
+) -> list[QuestionResult]:
     ids = [q.id for q in questions if q.id is not None]
     if not ids:
         return []
-    options = session.exec(select(WordingOption).where(col(WordingOption.question_id).in_(ids)).order_by(col(WordingOption.position))).all()
+    options = session.exec(
+        select(WordingOption)
+        .where(col(WordingOption.question_id).in_(ids))
+        .order_by(col(WordingOption.position))
+    ).all()
     counts = dict(
-        session.exec(select(WordingAnswer.option_id, func.count()).where(col(WordingAnswer.question_id).in_(ids)).group_by(col(WordingAnswer.option_id))).all()
+        session.exec(
+            select(WordingAnswer.option_id, func.count())
+            .where(col(WordingAnswer.question_id).in_(ids))
+            .group_by(col(WordingAnswer.option_id))
+        ).all()
     )
     mine: dict[int, int] = {}
     if participant_id is not None:
-        answers = session.exec(select(WordingAnswer).where(col(WordingAnswer.question_id).in_(ids), WordingAnswer.participant_id == participant_id)).all()
+        answers = session.exec(
+            select(WordingAnswer).where(
+                col(WordingAnswer.question_id).in_(ids),
+                WordingAnswer.participant_id == participant_id,
+            )
+        ).all()
         mine = {a.question_id: a.option_id for a in answers}
     results = {q.id: QuestionResult(q, my_choice=mine.get(q.id or 0)) for q in questions}
     for option in options:
@@ -558,7 +787,9 @@ def wording_results(session: Session, questions: Sequence[WordingQuestion], part
     return list(results.values())
 
 
-def questions_of(session: Session, workshop_id: int, *, open_only: bool = False) -> Sequence[WordingQuestion]:
+def questions_of(
+    session: Session, workshop_id: int, *, open_only: bool = False
+) -> Sequence[WordingQuestion]:
     query = select(WordingQuestion).where(WordingQuestion.workshop_id == workshop_id)
     if open_only:
         query = query.where(col(WordingQuestion.is_open).is_(True))
@@ -570,12 +801,28 @@ def adoptable(session: Session, area_id: int) -> list[tuple[Workshop, QuestionRe
     query = (
         select(WordingQuestion, Workshop)
         .join(Workshop, col(Workshop.id) == col(WordingQuestion.workshop_id))
-        .where(col(Workshop.area_id) == area_id, col(WordingQuestion.is_open).is_(False), col(WordingQuestion.adopted_version_id).is_(None))
+        .where(
+            col(Workshop.area_id) == area_id,
+            col(WordingQuestion.is_open).is_(False),
+            col(WordingQuestion.adopted_version_id).is_(None),
+        )
         .order_by(col(WordingQuestion.id).desc())
     )
     rows = session.exec(query.limit(50)).all()
     workshops = {q.id: w for q, w in rows}
-    return [(workshops[r.question.id], r) for r in wording_results(session, [q for q, _w in rows]) if r.winner is not None]
+    return [
+        (workshops[r.question.id], r)
+        for r in wording_results(session, [q for q, _w in rows])
+        if r.winner is not None and not _already_in_use(session, area_id, r)
+    ]
+
+
+def _already_in_use(session: Session, area_id: int, result: QuestionResult) -> bool:
+    """The room kept the words the area already uses: there is nothing to adopt."""
+    question, winner = result.question, result.winner
+    assert winner is not None
+    in_force = taxonomy.label_in_force(session, area_id, question.kind, question.key, question.locale)
+    return winner.text.strip() == in_force.strip()
 
 
 def adopt_wording(session: Session, area: Area, staff: StaffIdentity, question_id: int) -> int:
@@ -591,14 +838,26 @@ def adopt_wording(session: Session, area: Area, staff: StaffIdentity, question_i
         raise WorkshopError("no_winner")
     try:
         version = taxonomy.save_version(
-            session, area, actor_id=staff.user.id, kind=question.kind, locale=question.locale,
-            labels={question.key: winner.text}, note=f"Chosen at the workshop “{workshop.title}”",
+            session,
+            area,
+            actor_id=staff.user.id,
+            kind=question.kind,
+            locale=question.locale,
+            labels={question.key: winner.text},
+            note=f"Chosen at the workshop “{workshop.title}”",
         )
     except taxonomy.NoChange:
         version = taxonomy.current_version(session, area.id)  # type: ignore[assignment]
     question.adopted_version_id = version.id if version else None
     session.add(question)
-    audit.record(session, "workshop.wording_adopted", area_id=area.id, actor_id=staff.user.id, subject_type="workshop_question", subject_id=question_id)
+    audit.record(
+        session,
+        "workshop.wording_adopted",
+        area_id=area.id,
+        actor_id=staff.user.id,
+        subject_type="workshop_question",
+        subject_id=question_id,
+    )
     session.commit()
     return version.number if version else 0
 
@@ -628,34 +887,94 @@ def summary(session: Session, workshop: Workshop, locale: str) -> Summary:
     assert workshop.id is not None
     counts = vote_counts(session, workshop.id)
     pairs = session.exec(
-        select(WorkshopEntry, Report).join(Report, col(Report.id) == col(WorkshopEntry.report_id)).where(WorkshopEntry.workshop_id == workshop.id)
+        select(WorkshopEntry, Report)
+        .join(Report, col(Report.id) == col(WorkshopEntry.report_id))
+        .where(WorkshopEntry.workshop_id == workshop.id)
     ).all()
-    rows = [SummaryRow(e, r, counts.get(e.id or 0, 0), taxonomy.category_labels_for(session, r, locale)) for e, r in pairs]
-    rows.sort(key=lambda row: (row.entry.wall_status != WallStatus.ON_WALL, -row.votes, row.entry.id or 0))
+    rows = [
+        SummaryRow(e, r, counts.get(e.id or 0, 0), taxonomy.category_labels_for(session, r, locale))
+        for e, r in pairs
+    ]
+    rows.sort(
+        key=lambda row: (row.entry.wall_status != WallStatus.ON_WALL, -row.votes, row.entry.id or 0)
+    )
     by_kind: dict[str, int] = {}
     for row in rows:
         by_kind[row.entry.kind] = by_kind.get(row.entry.kind, 0) + 1
-    participants = session.exec(select(func.count()).select_from(WorkshopParticipant).where(WorkshopParticipant.workshop_id == workshop.id)).one()
-    return Summary(workshop, int(participants), len(rows), by_kind, rows, wording_results(session, questions_of(session, workshop.id)))
+    participants = session.exec(
+        select(func.count())
+        .select_from(WorkshopParticipant)
+        .where(WorkshopParticipant.workshop_id == workshop.id)
+    ).one()
+    return Summary(
+        workshop,
+        int(participants),
+        len(rows),
+        by_kind,
+        rows,
+        wording_results(session, questions_of(session, workshop.id)),
+    )
 
 
-CSV_COLUMNS = ("entry", "kind", "on_wall", "dots", "words_on_wall", "categories", "moderation_status", "received_at")
+# The place is its gazetteer name and coarse H3 cell, as in the register's export; a place described
+# in words is not in it (those words are the reporter's own, not yet checked for personal details).
+CSV_COLUMNS = (
+    "entry",
+    "kind",
+    "on_wall",
+    "dots",
+    "words_on_wall",
+    "categories",
+    "moderation_status",
+    "received_at",
+    "place",
+    "h3_cell",
+)
 
 
 def export_csv(session: Session, staff: StaffIdentity, workshop: Workshop, locale: str) -> str:
     """The outcome as CSV: only the checked wall words, never what anyone typed before the check."""
     result = summary(session, workshop, locale)
+    place_ids = {row.report.place_id for row in result.rows if row.report.place_id is not None}
+    places = (
+        dict(
+            session.exec(
+                select(Place.id, Place.name).where(
+                    col(Place.id).in_(place_ids), Place.area_id == workshop.area_id
+                )
+            ).all()
+        )
+        if place_ids
+        else {}
+    )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for row in result.rows:
         on_wall = row.entry.wall_status == WallStatus.ON_WALL
-        writer.writerow([
-            row.entry.id, row.entry.kind, "yes" if on_wall else "no", row.votes,
-            _csv_safe(row.entry.wall_text if on_wall else ""), _csv_safe("; ".join(row.category_labels)),
-            row.report.status, row.report.created_at.strftime("%Y-%m-%d %H:%M"),
-        ])
-    audit.record(session, "workshop.exported", area_id=workshop.area_id, actor_id=staff.user.id, subject_type="workshop", subject_id=workshop.id, rows=len(result.rows))
+        writer.writerow(
+            [
+                row.entry.id,
+                row.entry.kind,
+                "yes" if on_wall else "no",
+                row.votes,
+                _csv_safe(row.entry.wall_text if on_wall else ""),
+                _csv_safe("; ".join(row.category_labels)),
+                row.report.status,
+                row.report.created_at.strftime("%Y-%m-%d %H:%M"),
+                _csv_safe(places.get(row.report.place_id, "") if row.report.place_id else ""),
+                row.report.h3_cell or "",
+            ]
+        )
+    audit.record(
+        session,
+        "workshop.exported",
+        area_id=workshop.area_id,
+        actor_id=staff.user.id,
+        subject_type="workshop",
+        subject_id=workshop.id,
+        rows=len(result.rows),
+    )
     session.commit()
     return buffer.getvalue()
 
@@ -666,6 +985,12 @@ def _csv_safe(text: str) -> str:
 
 
 def record_summary_viewed(session: Session, staff: StaffIdentity, workshop: Workshop) -> None:
-    audit.record(session, "workshop.summary_viewed", area_id=workshop.area_id, actor_id=staff.user.id, subject_type="workshop", subject_id=workshop.id)
+    audit.record(
+        session,
+        "workshop.summary_viewed",
+        area_id=workshop.area_id,
+        actor_id=staff.user.id,
+        subject_type="workshop",
+        subject_id=workshop.id,
+    )
     session.commit()
-

@@ -141,7 +141,7 @@ class Wall:
 
 
 def _add_and_show(participant: httpx.Client, staff: httpx.Client, base: str, workshop_id: int, words: str, session: Session) -> int:
-    page = participant.get(f"{base}/workshops/session")
+    page = participant.get(f"{base}/workshops/session/add")  # the entry's first screen holds its token
     token = re.search(r'name="submission_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     sent = participant.post(f"{base}/workshops/session/entries", data={
         "csrf_token": csrf_from(page.text), "submission_token": token, "kind": "unsafe",

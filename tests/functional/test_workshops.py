@@ -44,7 +44,8 @@ def join(client: TestClient, code: str) -> None:
 
 
 def send_entry(client: TestClient, **fields: Any) -> Any:
-    page = client.get("/workshops/session")
+    """A whole entry in one post (no step): judged and sent at once, as older pages and scripts do."""
+    page = client.get("/workshops/session/add")
     assert page.status_code == 200, page.text[:500]
     data: dict[str, Any] = {
         "csrf_token": csrf_from(page.text),
@@ -132,7 +133,7 @@ def test_an_ended_session_keeps_the_entry_and_gives_it_back_after_rejoining(clie
     workshop = make_workshop(session, area, make_staff(session, area, "facilitator"))
     participant = phone(web_app)
     join(participant, workshop.join_code)
-    form = participant.get("/workshops/session").text
+    form = participant.get("/workshops/session/add").text
     # The session runs out while they are typing.
     for row in session.exec(select(service.WorkshopParticipant)).all():
         row.expires_at = utcnow() - timedelta(seconds=1)
@@ -151,8 +152,11 @@ def test_an_ended_session_keeps_the_entry_and_gives_it_back_after_rejoining(clie
         "code": workshop.join_code, "csrf_token": csrf_from(response.text), "kind": "unsafe",
         "location_text": "bus station", "description": "The shelter has no light at night.",
     })
+    # Back on the check screen, with every answer, ready to send.
     assert again.status_code == 200
-    assert ">The shelter has no light at night.</textarea>" in again.text
+    assert "Check and send" in again.text
+    assert "The shelter has no light at night." in again.text
+    assert 'name="description" value="The shelter has no light at night."' in again.text
 
 
 def test_facilitator_check_puts_redacted_words_on_the_wall(client: TestClient, session: Session, room: Room) -> None:
