@@ -139,7 +139,8 @@ def users_set_password(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
 ) -> None:
     """Set a new password for a staff account (their sessions end: they sign in again)."""
-    from app.accounts.service import MIN_PASSWORD_LENGTH, set_password, user_by_email
+    from app.accounts.changes import set_password
+    from app.accounts.service import MIN_PASSWORD_LENGTH, user_by_email
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("New password", hide_input=True, confirmation_prompt=True)
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -163,7 +164,8 @@ def users_remove_role(
     """Take one role in one area away (their sessions in that area end)."""
     from sqlmodel import select
 
-    from app.accounts.service import remove_role, user_by_email
+    from app.accounts.changes import remove_role
+    from app.accounts.service import user_by_email
     from app.areas.models import Area
 
     with _database() as db, db.transaction() as session:
@@ -181,7 +183,8 @@ def users_remove_role(
 @users_app.command("disable")
 def users_disable(email: Annotated[str, typer.Argument(help="The staff account's email.")]) -> None:
     """Pause a staff account: it cannot sign in, and every session of theirs ends."""
-    from app.accounts.service import set_account_active, user_by_email
+    from app.accounts.changes import set_account_active
+    from app.accounts.service import user_by_email
 
     with _database() as db, db.transaction() as session:
         user = user_by_email(session, email)
@@ -212,7 +215,7 @@ def export(
         if found is None or found.id is None:
             typer.echo(f"Error: no area with slug {area!r}.", err=True)
             raise typer.Exit(2)
-        body = exports.entries_csv(session, found.id) if format == "csv" else exports.dumps(exports.contexts_geojson(session, found.id))
+        body = exports.entries_csv(session, found.id, locale=found.default_locale) if format == "csv" else exports.dumps(exports.contexts_geojson(session, found.id))
         audit.record(session, "register.exported", area_id=found.id, format=format, via="cli")
     sys.stdout.write(body)
 
@@ -389,7 +392,8 @@ def triage_export_labels(
 @users_app.command("reset-code")
 def users_reset_code(email: Annotated[str, typer.Argument(help="The staff account's email.")]) -> None:
     """Make someone set up a new sign-in code (TOTP) at their next sign-in, e.g. after losing a phone."""
-    from app.accounts.service import reset_second_factor, user_by_email
+    from app.accounts.changes import reset_second_factor
+    from app.accounts.service import user_by_email
 
     with _database() as db, db.transaction() as session:
         user = user_by_email(session, email)
@@ -422,7 +426,7 @@ def sso_configure(
     from sqlmodel import select
 
     from app.accounts.schemas import OidcConfigInput, parse_role_mapping
-    from app.accounts.service import DomainTaken, save_oidc_config
+    from app.accounts.sso import DomainTaken, save_oidc_config
     from app.areas.models import Area
 
     secret = sys.stdin.readline().rstrip("\n") if client_secret_stdin else ""
@@ -480,6 +484,54 @@ def register_rebuild_counts(
         rows = counts.rebuild(session, area_id=area_id)
         audit.record(session, "context_counts.rebuilt", area_id=area_id, rows=rows, via="cli")
     typer.echo(f"Rebuilt the register's counts: {rows} rows.")
+
+patterns_app = typer.Typer(help="Patterns across contexts (the weekly look).", no_args_is_help=True)
+app.add_typer(patterns_app, name="patterns")
+
+
+@patterns_app.command("run")
+def patterns_run(
+    area: Annotated[str, typer.Option(help="Only this area (slug); all areas by default.")] = "",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be found; store and send nothing.")] = False,
+) -> None:
+    """Look for patterns in the weeks just ended and email new ones to each area's statutory team (weekly, from cron; once per area and week)."""
+    from sqlmodel import select
+
+    from app.areas.models import Area
+    from app.register.patterns.runs import run_patterns
+
+    settings = _settings()
+    with _database() as db:
+        if area:
+            with db.read() as session:
+                if session.exec(select(Area.id).where(Area.slug == area)).first() is None:
+                    typer.echo(f"Error: no area with slug {area!r}.", err=True)
+                    raise typer.Exit(2)
+        results = run_patterns(db, base_url=settings.base_url, area_slug=area or None, dry_run=dry_run)
+    for result in results:
+        week = result.week.isoformat()
+        if result.failed:
+            typer.echo(f"{result.slug}: the look at the weeks up to {week} failed (see the log); nothing was stored.", err=True)
+            continue
+        if result.already_done and not dry_run:
+            typer.echo(f"{result.slug}: the weeks up to {week} were already looked at; nothing new is sent.")
+            continue
+        verb = "would report" if dry_run else "found"
+        typer.echo(
+            f"{result.slug} (weeks up to {week}): {verb} {len(result.new)} new pattern(s), "
+            f"{len(result.continuing)} still rising, {result.ended} no longer found."
+        )
+        for finding in result.new:
+            names = ", ".join(c.name for c in finding.contexts)
+            shared = f" ({finding.facet}: {finding.code})" if finding.facet else ""
+            typer.echo(f"  new {finding.kind}{shared}: {names}; {finding.recent} recent against {finding.baseline} before")
+    if dry_run:
+        typer.echo("Dry run: nothing was stored or sent.")
+    elif any(r.new for r in results):
+        typer.echo("New patterns are in the outbox for each area's statutory team; the alert sender (the app, or `safetymap alerts run`) sends them.")
+    if any(r.failed for r in results):
+        raise typer.Exit(1)
+
 
 def main() -> None:
     app()

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import sqlalchemy.exc
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -17,9 +18,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.accounts.routes import router as accounts_router
 from app.accounts.throttle import SignInThrottle
+from app.api.cells import router as open_data_router
 from app.api.routes import router as api_router
 from app.areas.lookup import AreaLookup
 from app.areas.routes import router as areas_router
+from app.core import i18n
 from app.core.config import Settings, load_settings
 from app.core.db import Database
 from app.core.head import HeadAsGet
@@ -34,15 +37,23 @@ from app.core.ratelimit import make_rate_limiter
 from app.core.security import CSRFError, SecurityMiddleware, verify_csrf
 from app.core.templating import STATIC_DIR, render
 from app.core.web import NoAreaConfigured, NotAllowed, SignInRequired
+from app.equality.routes import router as equality_router
 from app.moderation.alert_routes import router as alerts_router
 from app.moderation.alerts import AlertLoop
+from app.moderation.question_routes import router as reporter_questions_router
 from app.moderation.routes import router as moderation_router
 from app.moderation.routes import triage_router
+from app.outreach.routes import public_router as outreach_public_router
+from app.outreach.routes import router as outreach_router
 from app.pages.routes import health_router
 from app.pages.routes import router as pages_router
+from app.register.heatmap_routes import router as register_heatmap_router
+from app.register.outcome_routes import router as register_outcomes_router
+from app.register.pattern_routes import router as patterns_router
 from app.register.public_routes import router as register_public_router
 from app.register.routes import router as register_router
 from app.reports.routes import router as reports_router
+from app.reports.track_routes import router as track_router
 from app.taxonomy.routes import router as taxonomy_router
 from app.workshops.public_routes import router as workshops_public_router
 from app.workshops.routes import router as workshops_router
@@ -134,17 +145,26 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         health_router,
         pages_router,
         reports_router,
+        track_router,
         register_public_router,
         accounts_router,
         moderation_router,
+        reporter_questions_router,
         alerts_router,
         areas_router,
         triage_router,
         register_router,
+        equality_router,
+        register_outcomes_router,
+        register_heatmap_router,
+        patterns_router,
         api_router,
+        open_data_router,
         workshops_public_router,
         workshops_router,
         taxonomy_router,
+        outreach_router,
+        outreach_public_router,
     ):
         app.include_router(router)
     _add_error_handlers(app)
@@ -180,7 +200,25 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if getattr(request.state, "locale", None) is None:
+            # No route matched (404, 405), so no route's use_locale ran: choose the reader's
+            # language the same way, without an area (any shipped language may be asked for).
+            area = getattr(request.state, "area", None)
+            locale = i18n.choose_locale(
+                explicit=request.query_params.get("lang"),
+                cookie=request.cookies.get("sm_lang"),
+                accept_language=request.headers.get("accept-language"),
+                area_default=area.default_locale if area else i18n.DEFAULT_LOCALE,
+                allowed=area.locale_list if area else list(i18n.SHIPPED_LOCALES),
+            )
+            i18n.set_locale(locale)
+            request.state.locale = locale
         if _wants_json(request):
+            if exc.status_code == 400 and request.url.path.startswith("/api/"):
+                # FastAPI answers a body it cannot decode at all (not UTF-8, cut short) with a bare
+                # 400; the API promises one shape for every malformed body: the documented 422.
+                detail = [{"loc": ["body"], "msg": "The body could not be read as JSON", "type": "json_invalid"}]
+                return JSONResponse({"detail": detail}, status_code=422)
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         template = "errors/not_found.html" if exc.status_code == 404 else "errors/generic.html"
         return render(request, template, {"status_code": exc.status_code}, status_code=exc.status_code)
@@ -190,7 +228,24 @@ def _add_error_handlers(app: FastAPI) -> None:
         # Never log or echo the refused input: it is what the person typed.
         if _wants_json(request):
             return JSONResponse({"detail": validation_details(exc)}, status_code=422)
+        if all(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+            # /staff/moderation/abc or an id past any row: there is no such page.
+            return render(request, "errors/not_found.html", {"status_code": 404}, status_code=404)
         return render(request, "errors/generic.html", {"status_code": 400}, status_code=400)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(sqlalchemy.exc.DataError)
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        # The last line of defence behind bounded inputs: a number bigger than a database column
+        # holds (2**31 on PostgreSQL, 2**63 on SQLite) names no row, so it is "not found" to look
+        # up and "cannot be read" to send. Not a fault on our side, so no error is logged.
+        if not _out_of_range(exc):
+            return await unexpected(request, exc)
+        status = 404 if request.method in ("GET", "HEAD") else 400
+        if _wants_json(request):
+            return JSONResponse({"detail": "A number in the request is out of range."}, status_code=status)
+        template = "errors/not_found.html" if status == 404 else "errors/generic.html"
+        return render(request, template, {"status_code": status}, status_code=status)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
@@ -200,6 +255,14 @@ def _add_error_handlers(app: FastAPI) -> None:
         if _wants_json(request):
             return JSONResponse({"detail": "Something went wrong on our side."}, status_code=500)
         return render(request, "errors/generic.html", {"status_code": 500}, status_code=500)
+
+
+def _out_of_range(exc: BaseException) -> bool:
+    """An integer too big for its column: Python's OverflowError (SQLite), or PostgreSQL's 22003."""
+    if isinstance(exc, OverflowError):
+        return True
+    original = getattr(exc, "orig", None)
+    return isinstance(original, OverflowError) or getattr(original, "sqlstate", None) == "22003"
 
 
 def validation_details(exc: RequestValidationError) -> list[dict[str, object]]:

@@ -10,7 +10,9 @@ from app.accounts.models import (
 )
 from app.areas.models import Area, Place
 from app.audit.models import AuditEvent
+from app.equality.models import EqualityAnswer
 from app.moderation.models import ModerationDecision, OutboxMessage, SafeguardingAlert, TriageLabel
+from app.outreach.models import Campaign, OutreachCount, OutreachLink
 from app.register.models import (
     Action,
     Context,
@@ -20,9 +22,20 @@ from app.register.models import (
     ContextStatusChange,
     PanelDecision,
 )
+from app.register.outcomes.models import (
+    OutcomeChange,
+    OutcomeGoal,
+    OutcomeGoalAction,
+    OutcomeMeasure,
+    OutcomeReading,
+)
+from app.register.patterns.models import Pattern, PatternRun, PatternSettings
 from app.reports.models import Report
+from app.reports.questions import ReporterQuestion
 from app.taxonomy.models import TaxonomyCategory, TaxonomyLabel, TaxonomyVersion
 from app.workshops.models import (
+    WalkRating,
+    WalkStop,
     WordingAnswer,
     WordingOption,
     WordingQuestion,
@@ -38,19 +51,32 @@ __all__ = [
     "Area",
     "AreaOidcConfig",
     "AuditEvent",
+    "Campaign",
     "Context",
     "ContextAggregate",
     "ContextNoteChange",
     "ContextRegrouping",
     "ContextStatusChange",
+    "EqualityAnswer",
     "Membership",
     "ModerationDecision",
     "OidcDomain",
     "OidcLoginAttempt",
     "OutboxMessage",
+    "OutcomeChange",
+    "OutcomeGoal",
+    "OutcomeGoalAction",
+    "OutcomeMeasure",
+    "OutcomeReading",
+    "OutreachCount",
+    "OutreachLink",
     "PanelDecision",
+    "Pattern",
+    "PatternRun",
+    "PatternSettings",
     "Place",
     "Report",
+    "ReporterQuestion",
     "SafeguardingAlert",
     "StaffSession",
     "TaxonomyCategory",
@@ -58,6 +84,8 @@ __all__ = [
     "TaxonomyVersion",
     "TriageLabel",
     "User",
+    "WalkRating",
+    "WalkStop",
     "WordingAnswer",
     "WordingOption",
     "WordingQuestion",
