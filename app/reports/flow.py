@@ -193,8 +193,8 @@ def chosen_cell(known: AreaData, values: dict[str, Any]) -> str | None:
 def nearby_contexts(session: Session, known: AreaData, values: dict[str, Any]) -> Sequence[Context]:
     """Published contexts at or near the chosen place, offered as "me too".
 
-    Only contexts that already have a published entry are offered, and only by name: nothing a
-    person wrote, and no counts, so the offer itself tells nobody anything new.
+    Only contexts with at least the area's k published entries are offered (the map's small-number
+    rule), and only by name: nothing a person wrote, and no counts.
     """
     area = known.area
     cell = chosen_cell(known, values)
@@ -207,7 +207,9 @@ def nearby_contexts(session: Session, known: AreaData, values: dict[str, Any]) -
         select(Report.context_id)
         .where(col(Report.area_id) == area.id, col(Report.status) == ReportStatus.PUBLISHED, col(Report.context_id).is_not(None))
         .group_by(col(Report.context_id))
-        .having(func.count() > 0)
+        # The small-number rule, as on the map: a context is named only once at least k people
+        # have spoken about it, so the offer never reveals a place the map keeps hidden.
+        .having(func.count() >= area.min_cell_count)
     )
     location: ColumnElement[bool] = col(Context.h3_cell).in_(near) if near else col(Context.id).is_(None)
     if place_id is not None:

@@ -117,7 +117,15 @@ def track(request: Request, data: Annotated[TrackForm, Form()], area: PublicArea
 
 
 @router.post("/track/withdraw")
-def withdraw(request: Request, data: Annotated[WithdrawForm, Form()], area: PublicArea, read: ReadSession, write: WriteSession) -> Response:
+def withdraw(
+    request: Request, data: Annotated[WithdrawForm, Form()], area: PublicArea, read: ReadSession, write: WriteSession,
+    settings: SettingsDep,
+) -> Response:
+    # A receipt code is tried here as on /track, so both count in the same limit: guessing codes
+    # through this form is no faster than through the other.
+    if not request.app.state.rate_limiter.hit("track", client_address(request, settings), limit=60, window_seconds=3600):
+        error = _("Too many tries. Please wait a little and try again.")
+        return render(request, "reports/track.html", {"code": data.code, "error": error}, status_code=429)
     # Only the confirmed post writes; the question before it only looks.
     session = write if data.confirm == "yes" else read
     assert area.id is not None

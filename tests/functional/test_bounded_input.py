@@ -60,3 +60,12 @@ def test_a_version_that_is_not_a_number_is_refused_kindly(client: TestClient, se
     token = page_token(client, "/staff/moderation")
     response = client.post("/staff/moderation/1/publish", data={"csrf_token": token, "version": "abc"})
     assert response.status_code in (400, 404, 409, 422)
+
+
+def test_withdrawing_shares_the_track_limit(client: TestClient, session: Session) -> None:
+    make_area(session)
+    token = page_token(client, "/track")
+    answers = [client.post("/track/withdraw", data={"csrf_token": token, "code": "ACDE-FGHJ-KMNP"}).status_code for _ in range(61)]
+    assert answers[:60] == [422] * 60 and answers[60] == 429
+    # and /track itself is now refused for this connection too
+    assert client.post("/track", data={"csrf_token": token, "code": "ACDE-FGHJ-KMNP"}).status_code == 429

@@ -85,7 +85,7 @@ def test_an_error_goes_back_to_the_screen_that_asked_the_question() -> None:
 
 
 def test_me_too_is_offered_for_published_contexts_at_or_near_the_chosen_place_only(writer: Session) -> None:
-    area = make_area(writer)
+    area = make_area(writer, min_cell_count=1)  # one published entry is enough to offer "me too"
     park = make_place(writer, area)
     here = make_context(writer, area, "Victoria Park", place_id=park.id)
     make_published(writer, area, here)
@@ -101,6 +101,19 @@ def test_me_too_is_offered_for_published_contexts_at_or_near_the_chosen_place_on
     assert [c.id for c in offered] == [here.id]
     assert flow.same_place(offered, park) == {here.id}
     assert flow.nearby_contexts(writer, known, _answers(location_text="somewhere")) == []  # words only: nothing to be near
+
+
+def test_me_too_names_a_context_only_once_k_people_have_spoken_about_it(writer: Session) -> None:
+    # The map hides a cell with fewer than k entries; "me too" must not name what the map hides.
+    area = make_area(writer, min_cell_count=3)
+    park = make_place(writer, area)
+    here = make_context(writer, area, "Victoria Park", place_id=park.id)
+    make_published(writer, area, here)
+    make_published(writer, area, here)
+    known = load_area_data(writer, area)
+    assert flow.nearby_contexts(writer, known, _answers(place_id=str(park.id))) == []
+    make_published(writer, area, here)
+    assert [c.id for c in flow.nearby_contexts(writer, known, _answers(place_id=str(park.id)))] == [here.id]
 
 
 def test_a_me_too_answer_counts_only_for_a_context_that_was_offered(writer: Session) -> None:
