@@ -36,7 +36,7 @@ from app.core.mail import make_mailer
 from app.core.ratelimit import make_rate_limiter
 from app.core.security import CSRFError, SecurityMiddleware, verify_csrf
 from app.core.templating import STATIC_DIR, render
-from app.core.web import NoAreaConfigured, NotAllowed, SignInRequired
+from app.core.web import NoAreaConfigured, NotAllowed, SignInRequired, client_address
 from app.equality.routes import router as equality_router
 from app.moderation.alert_routes import router as alerts_router
 from app.moderation.alerts import AlertLoop
@@ -214,6 +214,8 @@ def _add_error_handlers(app: FastAPI) -> None:
             i18n.set_locale(locale)
             request.state.locale = locale
         if _wants_json(request):
+            if exc.status_code == 400 and request.url.path == "/api/v1/reports" and not _within_report_limit(request):
+                return JSONResponse({"detail": "Too many reports from this connection; try again later."}, status_code=429)
             if exc.status_code == 400 and request.url.path.startswith("/api/"):
                 # FastAPI answers a body it cannot decode at all (not UTF-8, cut short) with a bare
                 # 400; the API promises one shape for every malformed body: the documented 422.
@@ -227,6 +229,10 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         # Never log or echo the refused input: it is what the person typed.
         if _wants_json(request):
+            if request.method == "POST" and request.url.path == "/api/v1/reports" and not _within_report_limit(request):
+                # A malformed send counts in the same limit as a good one (a good one is counted
+                # in the route, after its words are graded): a flood of bad bodies stops at 429.
+                return JSONResponse({"detail": "Too many reports from this connection; try again later."}, status_code=429)
             return JSONResponse({"detail": validation_details(exc)}, status_code=422)
         if all(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
             # /staff/moderation/abc or an id past any row: there is no such page.
@@ -255,6 +261,13 @@ def _add_error_handlers(app: FastAPI) -> None:
         if _wants_json(request):
             return JSONResponse({"detail": "Something went wrong on our side."}, status_code=500)
         return render(request, "errors/generic.html", {"status_code": 500}, status_code=500)
+
+
+def _within_report_limit(request: Request) -> bool:
+    settings: Settings = request.app.state.settings
+    return bool(request.app.state.rate_limiter.hit(
+        "report", client_address(request, settings), limit=settings.report_rate_limit, window_seconds=3600
+    ))
 
 
 def _out_of_range(exc: BaseException) -> bool:

@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.core.config import Settings
 from tests.factories import make_area, make_staff
 from tests.support import page_token, sign_in
 
@@ -69,3 +70,14 @@ def test_withdrawing_shares_the_track_limit(client: TestClient, session: Session
     assert answers[:60] == [422] * 60 and answers[60] == 429
     # and /track itself is now refused for this connection too
     assert client.post("/track", data={"csrf_token": token, "code": "ACDE-FGHJ-KMNP"}).status_code == 429
+
+
+def test_malformed_sends_count_in_the_report_limit(client: TestClient, session: Session, settings: Settings) -> None:
+    make_area(session)
+    statuses = [
+        client.post("/api/v1/reports", content=b"not json", headers={"content-type": "application/json"}).status_code
+        for _ in range(settings.report_rate_limit + 1)
+    ]
+    assert statuses[:-1] == [422] * settings.report_rate_limit and statuses[-1] == 429
+    good = {"kind": "unsafe", "description": "dark path by the canal", "location_text": "the canal", "submission_token": "t" * 24}
+    assert client.post("/api/v1/reports", json=good).status_code == 429  # the same limit
