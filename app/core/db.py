@@ -20,11 +20,13 @@ when the route function returns.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
@@ -72,6 +74,26 @@ class ReadOnlySessionError(RuntimeError):
 def _refuse_flush(session: Any, _context: Any, _instances: Any) -> None:
     if session.new or session.dirty or session.deleted:
         raise ReadOnlySessionError("a read session cannot write: use a write session (Database.writer)")
+
+
+# Direction embeddings, overrides and isolates (U+202A-202E, U+2066-2069) can make stored text read
+# differently in the queue, the register or an export than what was typed ("Trojan Source"). The
+# report form strips them as it reads (app.reports.schemas.clean_text); this strips them from every
+# text column of every row the ORM writes, staff-written text included, so no path forgets.
+DIRECTION_OVERRIDES = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _strip_direction_overrides(session: Any, _context: Any, _instances: Any) -> None:
+    for row in (*session.new, *session.dirty):
+        state = sa_inspect(row)
+        for attribute in state.mapper.column_attrs:
+            # Only values already in memory: reading an expired one here would query mid-flush.
+            value = state.dict.get(attribute.key)
+            if isinstance(value, str) and DIRECTION_OVERRIDES.search(value):
+                setattr(row, attribute.key, DIRECTION_OVERRIDES.sub("", value))
+
+
+event.listen(Session, "before_flush", _strip_direction_overrides)
 
 
 class Database:
