@@ -23,6 +23,10 @@ class Area(SQLModel, table=True):
     locales: str = Field(default="en,cy", max_length=100)
     # Where the area's clocks are: an IANA name. Times are stored in UTC and shown in this zone.
     time_zone: str = Field(default=DEFAULT_TIME_ZONE, max_length=60)
+    # The languages safeguarding emails are written in, in order (codes, comma-separated); blank:
+    # the area's own language only. Each email carries every one of them, so no contact waits for
+    # a translation.
+    alert_locales: str = Field(default="", max_length=100)
     # Public map cells with fewer published entries than this are hidden (DESIGN: default 5).
     min_cell_count: int = Field(default=5, ge=2)
     retention_days: int = Field(default=90, ge=1)
@@ -46,6 +50,11 @@ class Area(SQLModel, table=True):
     @property
     def locale_list(self) -> list[str]:
         return [code.strip() for code in self.locales.split(",") if code.strip()]
+
+    @property
+    def alert_locale_list(self) -> list[str]:
+        chosen = [code.strip() for code in self.alert_locales.split(",") if code.strip() in self.locale_list]
+        return chosen or [self.default_locale]
 
     def contains(self, lat: float, lng: float) -> bool:
         return self.min_lat <= lat <= self.max_lat and self.min_lng <= lng <= self.max_lng

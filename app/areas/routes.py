@@ -24,7 +24,10 @@ AreaAdmin = Annotated[StaffIdentity, Depends(require_role(Role.ADMIN))]
 def _page(request: Request, staff: StaffIdentity, mail_configured: bool, values: dict[str, Any], *, errors: dict[str, str] | None = None, saved: bool = False, status_code: int = 200) -> Response:
     return render(
         request, "areas/safeguarding.html",
-        {"values": values, "errors": errors or {}, "saved": saved, "mail_configured": mail_configured, "time_zones": sorted(known_time_zones())},
+        {
+            "values": values, "errors": errors or {}, "saved": saved, "mail_configured": mail_configured,
+            "time_zones": sorted(known_time_zones()), "area_locales": staff.area.locale_list,
+        },
         status_code=status_code,
     )
 
@@ -38,7 +41,7 @@ def safeguarding_settings(request: Request, staff: AreaAdmin, db: DatabaseDep, m
     values = {
         "safeguarding_emails": area.safeguarding_emails, "escalation_emails": area.escalation_emails,
         "urgent_response_minutes": str(area.urgent_response_minutes), "review_hours": str(area.review_hours),
-        "time_zone": area.time_zone,
+        "time_zone": area.time_zone, "alert_locales": area.alert_locale_list,
     }
     return _page(request, staff, mailer.configured, values, saved=saved == "1")
 
@@ -47,15 +50,19 @@ def safeguarding_settings(request: Request, staff: AreaAdmin, db: DatabaseDep, m
 def safeguarding_settings_save(
     request: Request, staff: AreaAdmin, db: DatabaseDep, mailer: MailerDep, data: Annotated[SafeguardingSettingsForm, Form()],
 ) -> Response:
-    values = {name: value.strip() for name, value in data.model_dump().items()}
+    values: dict[str, Any] = {name: value.strip() for name, value in data.model_dump(exclude={"alert_locales"}).items()}
+    values["alert_locales"] = list(dict.fromkeys(code.strip() for code in data.alert_locales if code.strip()))
+    errors: dict[str, str] = {}
+    if any(code not in staff.area.locale_list for code in values["alert_locales"]):
+        errors["alert_locales"] = str(FIELD_ERRORS["alert_locales"])
     try:
         parsed = SafeguardingSettings.model_validate(values)
     except ValidationError as exc:
-        errors: dict[str, str] = {}
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else ""
             if name in FIELD_ERRORS and name not in errors:
                 errors[name] = str(FIELD_ERRORS[name])
+    if errors:
         return _page(request, staff, mailer.configured, values, errors=errors, status_code=400)
     assert staff.area.id is not None
     with db.transaction() as session:

@@ -28,6 +28,7 @@ class SafeguardingSettingsForm(BaseModel):
     urgent_response_minutes: str = Field("", max_length=10)
     review_hours: str = Field("", max_length=10)
     time_zone: str = Field("", max_length=100)
+    alert_locales: list[str] = Field(default_factory=list, max_length=20)
 
 
 def parse_time_zone(text: str) -> str:
@@ -50,6 +51,8 @@ class SafeguardingSettings(BaseModel):
     urgent_response_minutes: int = Field(ge=1, le=1440)
     review_hours: int = Field(ge=1, le=720)
     time_zone: str = DEFAULT_TIME_ZONE
+    # Checked against the area's own languages by the route (a schema does not know the area).
+    alert_locales: list[str] = Field(default_factory=list)
 
     @field_validator("time_zone", mode="before")
     @classmethod
@@ -78,4 +81,5 @@ FIELD_ERRORS = {
     "urgent_response_minutes": _l("Enter the urgent response time as a whole number of minutes, from 1 to 1440 (one day)."),
     "review_hours": _l("Enter the review time as a whole number of hours, from 1 to 720 (30 days)."),
     "time_zone": _l("Enter a time zone from the list, as a region and a city, like Europe/London or Europe/Dublin."),
+    "alert_locales": _l("Choose the languages from the list: they are the ones this area is offered in."),
 }

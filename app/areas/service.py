@@ -70,6 +70,7 @@ def save_safeguarding_settings(session: Session, area: Area, settings: Safeguard
         "urgent_response_minutes": settings.urgent_response_minutes,
         "review_hours": settings.review_hours,
         "time_zone": settings.time_zone,
+        "alert_locales": ",".join(settings.alert_locales),
     }
     changed = sorted(name for name, value in values.items() if getattr(area, name) != value)
     for name, value in values.items():
@@ -79,4 +80,5 @@ def save_safeguarding_settings(session: Session, area: Area, settings: Safeguard
         session, "area.safeguarding_settings_changed", area_id=area.id, actor_id=actor_id, subject_type="area", subject_id=area.id,
         changed=changed, safeguarding_contacts=len(settings.safeguarding_emails), escalation_contacts=len(settings.escalation_emails),
         urgent_response_minutes=settings.urgent_response_minutes, review_hours=settings.review_hours, time_zone=settings.time_zone,
+        alert_locales=list(settings.alert_locales),
     )

@@ -107,15 +107,23 @@ def held_for_a_moderator(session: Session, alert: SafeguardingAlert) -> bool:
 # --- Queueing ------------------------------------------------------------------------------------
 
 
+EMAIL_LANGUAGE_BREAK = "\n\n- - -\n\n"
+
+
 def _render(area: Area, template: str, context: dict[str, Any]) -> tuple[str, str]:
+    """The email in each of the area's alert languages, in its order: one subject line joined with
+    " / ", the bodies one after another. One email, so nobody waits for a second one."""
     previous = i18n.get_locale()
-    i18n.set_locale(area.default_locale)
+    subjects: list[str] = []
+    bodies: list[str] = []
     try:
-        subject = render_string(f"email/{template}/subject.txt", {"area": area, **context}).strip()
-        body = render_string(f"email/{template}/body.txt", {"area": area, **context})
+        for locale in area.alert_locale_list:
+            i18n.set_locale(locale)
+            subjects.append(render_string(f"email/{template}/subject.txt", {"area": area, **context}).strip())
+            bodies.append(render_string(f"email/{template}/body.txt", {"area": area, **context}).strip() + "\n")
     finally:
         i18n.set_locale(previous)
-    return subject, body
+    return " / ".join(dict.fromkeys(subjects)), EMAIL_LANGUAGE_BREAK.join(bodies)
 
 
 def enqueue(
@@ -128,7 +136,7 @@ def enqueue(
     subject, body = _render(area, template, context)
     message = OutboxMessage(
         area_id=area.id, alert_id=alert_id, report_id=report_id, purpose=purpose, recipients=", ".join(addresses),
-        subject=subject[:300], body=body, locale=area.default_locale, created_at=now, next_attempt_at=now,
+        subject=subject[:300], body=body, locale=area.alert_locale_list[0], created_at=now, next_attempt_at=now,
     )
     if not addresses:
         message.state = OutboxState.UNDELIVERABLE
