@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
 import app.models  # noqa: F401  (the whole schema on the metadata)
-from app.core import migrate
+from app.core import i18n, migrate
 from app.core.config import Settings
 from app.core.db import Database
 from app.main import create_app
@@ -36,6 +36,16 @@ TEST_SECRET = "test-secret-key-that-is-long-enough-to-pass-the-check"
 
 def _tables() -> list[str]:
     return [table.name for table in SQLModel.metadata.sorted_tables]
+
+
+@pytest.fixture(autouse=True)
+def _each_test_starts_in_the_default_language() -> Iterator[None]:
+    # The current language is a context variable: a test that renders Welsh would otherwise leave
+    # the next test in the same worker speaking Welsh (a code path that reads words without a
+    # request, like a unit test of a service, then depends on test order).
+    i18n.set_locale(i18n.DEFAULT_LOCALE)
+    yield
+    i18n.set_locale(i18n.DEFAULT_LOCALE)
 
 
 @pytest.fixture(scope="session")

@@ -89,3 +89,64 @@ def test_arabic_and_urdu_pages_read_right_to_left_on_a_small_phone(
     _assert_no_axe_violations(page, f"sent, in {locale}")
     page.screenshot(path=Path("/tmp") / f"rtl-{locale}-sent.png", full_page=True)  # noqa: S108
     context.close()
+
+
+@pytest.mark.parametrize("locale", ["ar", "ur"])
+def test_every_report_step_the_receipt_and_track_in_arabic_and_urdu(
+    browser: Any, live_server: str, area: None, locale: str, artifacts: Path
+) -> None:
+    """Walked in the language itself (the translations are complete), with selectors that do not
+    depend on words: each screen reads right to left, mirrors, passes axe, and is photographed."""
+    context = browser.new_context(viewport=SMALL_PHONE, is_mobile=True, has_touch=True, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{live_server}/language/{locale}?next=/report")
+
+    def screen(step: str) -> None:
+        page.wait_for_selector(f'html[lang="{locale}"] [data-report-step="{step}"]', timeout=10_000)
+        _assert_right_to_left(page, locale)
+        _assert_no_axe_violations(page, f"{step} in {locale}")
+        page.screenshot(path=artifacts / f"rtl-{locale}-step-{step}.png", full_page=True)
+
+    def continue_() -> None:
+        page.locator('button[name="go"][value="next"]').first.click()
+
+    screen("kind")
+    page.locator(".kind-button--unsafe").click()
+    screen("where")
+    page.locator('input[name="place_query"]').fill("vic")
+    page.locator('input[type="radio"][name="place_id"]').first.check()
+    continue_()
+    screen("when")
+    page.locator('input[name="time_bands"][value="evening"]').check()
+    continue_()
+    screen("what")
+    page.locator('textarea[name="description"]').fill("ولد أكبر يصرخ عند البوابة بعد حلول الظلام. 8pm")
+    continue_()
+    screen("feel")
+    page.locator('input[name="feeling"][value="2"]').check()
+    continue_()
+    screen("about")
+    continue_()
+    screen("check")
+    assert "ولد أكبر يصرخ" in page.locator("main").inner_text()  # the check screen lists the words
+    page.locator('button[name="go"][value="send"]').click()
+    code = page.locator(".receipt-code").first
+    code.wait_for(timeout=10_000)
+    _assert_right_to_left(page, locale)
+    assert _direction(page, ".receipt-code") == "ltr"
+    _assert_no_axe_violations(page, f"receipt in {locale}")
+    page.screenshot(path=artifacts / f"rtl-{locale}-receipt.png", full_page=True)
+    receipt = code.inner_text().strip()
+
+    page.goto(f"{live_server}/track")
+    _assert_right_to_left(page, locale)
+    _assert_no_axe_violations(page, f"/track in {locale}")
+    page.locator('input[name="code"]').fill(receipt)
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_selector(".track-result, [data-track-result], main h1", timeout=10_000)
+    page.wait_for_load_state("networkidle")
+    _assert_right_to_left(page, locale)
+    assert receipt.replace("-", "") in page.locator("main").inner_text().replace("-", "")
+    _assert_no_axe_violations(page, f"/track result in {locale}")
+    page.screenshot(path=artifacts / f"rtl-{locale}-track.png", full_page=True)
+    context.close()

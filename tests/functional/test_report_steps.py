@@ -220,3 +220,27 @@ def test_the_form_asks_in_the_areas_co_designed_words(client: TestClient, sessio
     report = session.exec(select(Report)).one()
     assert report.categories == "area_youth_club_is_open"  # a hidden category is no longer offered
     assert report.taxonomy_version_id == version.id
+
+
+def test_a_polish_report_switched_to_english_mid_form_keeps_every_answer(client: TestClient, session: Session) -> None:
+    area = make_area(session, locales="en,pl")
+    place = make_place(session, area)
+    client.get("/language/pl?next=/report")
+    base = _start(client)
+    answers = {
+        "kind": "unsafe", "place_id": str(place.id), "time_bands": "evening", "days": "weekends",
+        "description": "Starsi chłopcy krzyczą przy bramie po zmroku.", "feeling": "2",
+        "what_would_help": "Więcej światła.", "reporter_role": "young_person", "age_band": "14_15",
+    }
+    polish = client.post("/report", data=base | {"step": "about", "go": "next"} | answers)
+    assert '<html lang="pl">' in polish.text and 'data-report-step="check"' in polish.text
+    english = client.post("/report", data=base | {"step": "check", "go": "language:en"} | answers)
+    assert english.status_code == 200 and '<html lang="en">' in english.text
+    # Every answer is still there, now under English questions, and is what gets sent.
+    for typed in ("Starsi chłopcy krzyczą przy bramie po zmroku.", "Więcej światła.", "Victoria Park", "Evening", "14 to 15"):
+        assert typed in english.text, typed
+    step, _receipt = _post(client, base, "check", go="send", **answers)
+    assert step == "sent"
+    report = session.exec(select(Report)).one()
+    assert report.description == answers["description"] and report.what_would_help == answers["what_would_help"]
+    assert (report.time_bands, report.days, report.age_band, report.feeling) == ("evening", "weekends", "14_15", 2)
