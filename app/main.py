@@ -36,7 +36,7 @@ from app.core.mail import make_mailer
 from app.core.ratelimit import make_rate_limiter
 from app.core.security import CSRFError, SecurityMiddleware, verify_csrf
 from app.core.templating import STATIC_DIR, render
-from app.core.web import NoAreaConfigured, NotAllowed, SignInRequired, client_address
+from app.core.web import NoAreaConfigured, NotAllowed, SignInRequired
 from app.equality.routes import router as equality_router
 from app.moderation.alert_routes import router as alerts_router
 from app.moderation.alerts import AlertLoop
@@ -52,6 +52,7 @@ from app.register.outcome_routes import router as register_outcomes_router
 from app.register.pattern_routes import router as patterns_router
 from app.register.public_routes import router as register_public_router
 from app.register.routes import router as register_router
+from app.reports import limits
 from app.reports.routes import router as reports_router
 from app.reports.track_routes import router as track_router
 from app.taxonomy.routes import router as taxonomy_router
@@ -214,7 +215,7 @@ def _add_error_handlers(app: FastAPI) -> None:
             i18n.set_locale(locale)
             request.state.locale = locale
         if _wants_json(request):
-            if exc.status_code == 400 and request.url.path == "/api/v1/reports" and not _within_report_limit(request):
+            if exc.status_code == 400 and request.url.path == "/api/v1/reports" and not limits.report_allowed(request, request.app.state.settings):
                 return JSONResponse({"detail": "Too many reports from this connection; try again later."}, status_code=429)
             if exc.status_code == 400 and request.url.path.startswith("/api/"):
                 # FastAPI answers a body it cannot decode at all (not UTF-8, cut short) with a bare
@@ -229,7 +230,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         # Never log or echo the refused input: it is what the person typed.
         if _wants_json(request):
-            if request.method == "POST" and request.url.path == "/api/v1/reports" and not _within_report_limit(request):
+            if request.method == "POST" and request.url.path == "/api/v1/reports" and not limits.report_allowed(request, request.app.state.settings):
                 # A malformed send counts in the same limit as a good one (a good one is counted
                 # in the route, after its words are graded): a flood of bad bodies stops at 429.
                 return JSONResponse({"detail": "Too many reports from this connection; try again later."}, status_code=429)
@@ -261,13 +262,6 @@ def _add_error_handlers(app: FastAPI) -> None:
         if _wants_json(request):
             return JSONResponse({"detail": "Something went wrong on our side."}, status_code=500)
         return render(request, "errors/generic.html", {"status_code": 500}, status_code=500)
-
-
-def _within_report_limit(request: Request) -> bool:
-    settings: Settings = request.app.state.settings
-    return bool(request.app.state.rate_limiter.hit(
-        "report", client_address(request, settings), limit=settings.report_rate_limit, window_seconds=3600
-    ))
 
 
 def _out_of_range(exc: BaseException) -> bool:

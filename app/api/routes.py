@@ -16,9 +16,8 @@ from app.core.web import (
     ReadSession,
     SettingsDep,
     WriteSession,
-    client_address,
 )
-from app.reports import service
+from app.reports import limits, service
 from app.reports.models import ReportKind
 from app.reports.schemas import ReportCreate, ReportReceipt
 from app.reports.taxonomy import TIME_BANDS
@@ -120,9 +119,7 @@ def create_report(
     """
     grading = service.grade_answers(payload.model_dump())
     bypassed: list[str] = []
-    if not request.app.state.rate_limiter.hit(
-        "report", client_address(request, settings), limit=settings.report_rate_limit, window_seconds=3600
-    ):
+    if not limits.report_allowed(request, settings):
         if service.may_hold_back(grading):
             raise HTTPException(status_code=429, detail="Too many reports from this connection; try again later.")
         bypassed.append("rate_limit")
@@ -142,7 +139,7 @@ def create_report(
 @router.post("/track", response_model=TrackOut, responses=REFUSALS)
 @csrf_exempt("JSON API: authenticates nothing from cookies")
 def track(body: TrackIn, request: Request, area: PublicArea, session: ReadSession, settings: SettingsDep) -> TrackOut:
-    if not request.app.state.rate_limiter.hit("track", client_address(request, settings), limit=60, window_seconds=3600):
+    if not limits.track_allowed(request, settings):
         raise HTTPException(status_code=429, detail="Too many tries; try again later.")
     assert area.id is not None
     report = service.find_by_receipt(session, area.id, body.receipt_code)

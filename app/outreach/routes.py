@@ -15,10 +15,11 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from app.accounts.models import Role
 from app.accounts.service import StaffIdentity
+from app.areas.service import places
 from app.core.i18n import lazy_gettext as _l
 from app.core.security import csrf_passed
 from app.core.templating import render
-from app.core.web import ReadSession, SettingsDep, WriteSession, require_role, use_locale
+from app.core.web import DbId, ReadSession, SettingsDep, WriteSession, require_role, use_locale
 from app.outreach import service
 from app.outreach.models import LinkKind, OutreachLink
 from app.reports.taxonomy import KIND_LABELS as REPORT_KIND_LABELS
@@ -27,7 +28,6 @@ router = APIRouter(prefix="/staff/outreach", dependencies=[Depends(use_locale)],
 public_router = APIRouter(include_in_schema=False)
 # Facilitators bring people in (workshops, posters, partners); admins can too.
 Outreach = Annotated[StaffIdentity, Depends(require_role(Role.FACILITATOR))]
-Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 MESSAGES = {
     "kind_unknown": _l("Choose a poster or a partner's link."),
@@ -105,8 +105,6 @@ def _page(
     campaign_errors: dict[str, str] | None = None, status_code: int = 200,
 ) -> Response:
     assert staff.area.id is not None
-    from app.areas.service import places
-
     return render(
         request,
         "outreach/list.html",
@@ -196,22 +194,22 @@ def _short_url(settings: Any, link: OutreachLink) -> str:
 
 
 @router.get("/links/{link_id}")
-def link_page(request: Request, link_id: Id, staff: Outreach, session: ReadSession, settings: SettingsDep) -> Response:
+def link_page(request: Request, link_id: DbId, staff: Outreach, session: ReadSession, settings: SettingsDep) -> Response:
     link = _link_or_404(session, staff, link_id)
-    row = next(r for r in service.link_rows(session, link.area_id) if r.link.id == link.id)
+    (row,) = service.link_rows(session, link.area_id, only=link)
     url = _short_url(settings, link)
     return render(request, "outreach/link.html", {"row": row, "url": url, "kinds": KIND_LABELS, "notice": request.query_params.get("done", "")})
 
 
 @router.get("/links/{link_id}/poster")
-def poster(request: Request, link_id: Id, staff: Outreach, session: ReadSession, settings: SettingsDep) -> Response:
+def poster(request: Request, link_id: DbId, staff: Outreach, session: ReadSession, settings: SettingsDep) -> Response:
     link = _link_or_404(session, staff, link_id)
     url = _short_url(settings, link)
     return render(request, "outreach/poster.html", {"link": link, "url": url, "qr": qr_svg(url, str(_l("QR code: opens Safety Map")))})
 
 
 @router.post("/links/{link_id}/active")
-def set_active(request: Request, link_id: Id, staff: Outreach, session: WriteSession, data: Annotated[ActiveForm, Form()]) -> Response:
+def set_active(request: Request, link_id: DbId, staff: Outreach, session: WriteSession, data: Annotated[ActiveForm, Form()]) -> Response:
     if not csrf_passed(request, data.csrf_token):
         raise HTTPException(status_code=400)
     link = _link_or_404(session, staff, link_id)
@@ -220,7 +218,7 @@ def set_active(request: Request, link_id: Id, staff: Outreach, session: WriteSes
 
 
 @router.get("/campaigns/{campaign_id}")
-def campaign_page(request: Request, campaign_id: Id, staff: Outreach, session: ReadSession) -> Response:
+def campaign_page(request: Request, campaign_id: DbId, staff: Outreach, session: ReadSession) -> Response:
     assert staff.area.id is not None
     campaign = service.get_campaign(session, staff.area.id, campaign_id)
     if campaign is None:

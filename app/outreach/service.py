@@ -152,10 +152,14 @@ class LinkRow:
     recent_visits: int
 
 
-def link_rows(session: Session, area_id: int, *, on: date | None = None) -> list[LinkRow]:
+def link_rows(session: Session, area_id: int, *, on: date | None = None, only: OutreachLink | None = None) -> list[LinkRow]:
+    """Every link of the area with its openings (all time, and the last RECENT_DAYS), newest first;
+    `only` limits it to that one link (its own page)."""
     on = on or today()
     since = on - timedelta(days=RECENT_DAYS - 1)
-    links = session.exec(select(OutreachLink).where(OutreachLink.area_id == area_id).order_by(col(OutreachLink.created_at).desc())).all()
+    links = [only] if only is not None else session.exec(
+        select(OutreachLink).where(OutreachLink.area_id == area_id).order_by(col(OutreachLink.created_at).desc())
+    ).all()
     ids = [link.id for link in links]
     totals: dict[int, int] = {}
     recent: dict[int, int] = {}

@@ -23,10 +23,9 @@ from app.core.web import (
     ReadSession,
     SettingsDep,
     WriteSession,
-    client_address,
     use_locale,
 )
-from app.reports import flow, service, track_routes
+from app.reports import flow, limits, service, track_routes
 from app.reports.schemas import ReportStep
 
 router = APIRouter(dependencies=[Depends(use_locale)], include_in_schema=False)
@@ -74,9 +73,7 @@ def report_step(
     """Every screen of the report posts here (see flow.report_step)."""
 
     def may_send() -> bool:
-        return bool(request.app.state.rate_limiter.hit(
-            "report", client_address(request, settings), limit=settings.report_rate_limit, window_seconds=3600
-        ))
+        return limits.report_allowed(request, settings)
 
     step = flow.StepRequest(known=known, read=read, write=write, csrf_ok=csrf_passed(request, data.csrf_token), may_send=may_send)
     screen = flow.report_step(data, step)
@@ -102,8 +99,7 @@ def track_form(request: Request, area: PublicArea) -> Response:
 def track(request: Request, data: Annotated[TrackForm, Form()], area: PublicArea, session: ReadSession, settings: SettingsDep) -> Response:
     # POST, not GET: the receipt code stays out of the address bar, history and server logs.
     code = data.code.strip()
-    limiter = request.app.state.rate_limiter
-    if not limiter.hit("track", client_address(request, settings), limit=60, window_seconds=3600):
+    if not limits.track_allowed(request, settings):
         error = _("Too many tries. Please wait a little and try again.")
         return render(request, "reports/track.html", {"code": code, "error": error, "answer": data.answer}, status_code=429)
     assert area.id is not None
@@ -123,7 +119,7 @@ def withdraw(
 ) -> Response:
     # A receipt code is tried here as on /track, so both count in the same limit: guessing codes
     # through this form is no faster than through the other.
-    if not request.app.state.rate_limiter.hit("track", client_address(request, settings), limit=60, window_seconds=3600):
+    if not limits.track_allowed(request, settings):
         error = _("Too many tries. Please wait a little and try again.")
         return render(request, "reports/track.html", {"code": data.code, "error": error}, status_code=429)
     # Only the confirmed post writes; the question before it only looks.

@@ -19,14 +19,13 @@ from sqlmodel import Session
 from app.core.i18n import gettext as _
 from app.core.i18n import lazy_gettext as _l
 from app.core.templating import render
-from app.core.web import PublicAreaData, SettingsDep, WriteSession, client_address, use_locale
+from app.core.web import PublicAreaData, SettingsDep, WriteSession, use_locale
 from app.moderation.models import RejectionReason
-from app.reports import questions, service
+from app.reports import limits, questions, service
 from app.reports.models import Report, ReportStatus
 
 router = APIRouter(dependencies=[Depends(use_locale)], include_in_schema=False)
 
-TRACK_LIMIT = 60  # tries an hour from one connection, shared by every /track post
 NOT_FOUND = _l(
     "We could not find that code. Please check it and try again: it has 12 letters and numbers."
 )
@@ -105,9 +104,7 @@ def answer(
     """The reporter's answer to a question from someone who checks reports."""
     grading = questions.grade_answer(data.answer, known)
     bypassed: list[str] = []
-    if not request.app.state.rate_limiter.hit(
-        "track", client_address(request, settings), limit=TRACK_LIMIT, window_seconds=3600
-    ):
+    if not limits.track_allowed(request, settings):
         if service.may_hold_back(grading):
             error = _("Too many tries. Please wait a little and check again: your answer is kept.")
             return _not_found(request, data.code, error, 429, answer=data.answer)
