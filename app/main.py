@@ -26,6 +26,7 @@ from app.core import i18n
 from app.core.config import Settings, load_settings
 from app.core.db import Database
 from app.core.head import HeadAsGet
+from app.core.live import make_broker
 from app.core.logs import (
     AccessLogMiddleware,
     configure_app_logging,
@@ -126,14 +127,21 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         # refused with 413 before it is read into memory.
         max_body_size=MAX_BODY_BYTES,
     )
+    # Every outside thing the routes use is built here, once, from settings, and reached through the
+    # typed dependency or accessor beside its class (SettingsDep, DatabaseDep, AreaLookupDep,
+    # MailerDep, LiveBrokerDep, ratelimit.app_rate_limiter, the sign-in ThrottleDep): no module
+    # globals, nothing made on first use.
+    secret = settings.secret_key.get_secret_value()
     app.state.settings = settings
     app.state.db = db
     # Each area's gazetteer and words, checked against a stamp on every request (app/areas/lookup.py).
     app.state.area_lookup = AreaLookup()
     app.state.mailer = mailer
     app.state.alerts = alert_loop
-    app.state.rate_limiter = make_rate_limiter(settings.secret_key.get_secret_value(), settings.redis_url)
-    app.state.sign_in_throttle = SignInThrottle(settings.secret_key.get_secret_value(), settings.redis_url)
+    app.state.rate_limiter = make_rate_limiter(secret, settings.redis_url)
+    app.state.sign_in_throttle = SignInThrottle(secret, settings.redis_url)
+    # Live walls: Redis fan-out across app servers when SAFETYMAP_REDIS_URL is set.
+    app.state.live_broker = make_broker(settings)
 
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.add_middleware(CompressStaticFiles)

@@ -8,11 +8,14 @@ we are waiting for; no session exists until the code is right.
 Someone with roles in several areas then chooses one (/staff/sign-in/area), and may switch later
 (/staff/area). How many tries are allowed is decided in accounts/throttle.py; each refusal says
 what is really happening (this connection must wait, or the account needs the code as well).
+
+The routes read the form as a typed model (accounts/schemas.py), call one function of
+accounts/sign_in.py, which decides and commits, and turn its outcome into a page or a redirect
+and cookies. Screens that only look take a ReadSession; steps that change something a WriteSession.
 """
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -20,22 +23,36 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.accounts import oidc, service, sessions, sso, totp
-from app.accounts.models import Role, User
+from app.accounts import sessions, sso, totp
+from app.accounts.models import Role
 from app.accounts.schemas import (
-    FIELD_ERRORS,
     AreaChoiceForm,
-    OidcConfigInput,
+    CodeForm,
+    PasswordForm,
+    SsoSettingsForm,
+    SsoStartForm,
+    check_sso_settings,
     format_role_mapping,
-    parse_role_mapping,
 )
 from app.accounts.service import CodeRefusal, StaffIdentity
+from app.accounts.sign_in import (
+    CodeOutcome,
+    PasswordOutcome,
+    PasswordRefusal,
+    Started,
+    code_screen,
+    finish_with_organisation,
+    move_to_area,
+    sign_in_with_code,
+    sign_in_with_password,
+    sign_out_browser,
+    start_with_organisation,
+)
 from app.accounts.sso import SsoRefusal
-from app.accounts.throttle import SignInThrottle, Step, minutes
+from app.accounts.throttle import SignInThrottle, minutes
 from app.areas.models import Area
 from app.core.config import Settings
 from app.core.i18n import gettext as _
@@ -45,8 +62,10 @@ from app.core.security import cookie_name, is_safe_redirect, new_csrf_cookie
 from app.core.templating import render
 from app.core.web import (
     DatabaseDep,
+    ReadSession,
     SettingsDep,
     StaffDep,
+    WriteSession,
     client_address,
     optional_staff,
     require_role,
@@ -66,6 +85,25 @@ def get_throttle(request: Request) -> SignInThrottle:
 
 
 ThrottleDep = Annotated[SignInThrottle, Depends(get_throttle)]
+
+
+def awaiting_choice(request: Request, db: DatabaseDep, settings: SettingsDep) -> sessions.AreaChoice | None:
+    """The person whose session still waits for them to choose an area, if this browser has one.
+
+    Like `optional_staff` (app.core.web), it resumes the session in its own short sessions (an
+    expired one is dropped in a write transaction of its own), closed before the route runs.
+    """
+    token = staff_session_token(request, settings)
+    if token is None:
+        return None
+    return sessions.awaiting_area_choice(
+        db, token,
+        idle=timedelta(minutes=settings.session_idle_minutes), absolute=timedelta(hours=settings.session_absolute_hours),
+    )
+
+
+AwaitingChoice = Annotated[sessions.AreaChoice | None, Depends(awaiting_choice)]
+OptionalStaff = Annotated[StaffIdentity | None, Depends(optional_staff)]
 
 PENDING_MAX_AGE_SECONDS = 600
 CODE_PATH = "/staff/sign-in/code"
@@ -122,6 +160,14 @@ def _read_pending(request: Request, settings: Settings) -> dict[str, Any] | None
     return value
 
 
+def _pending_redirect(settings: Settings, user_id: int, enrolled: bool, next_path: str) -> Response:
+    """After a right password: on to the code (or to setting one up), remembering whose it is."""
+    response = RedirectResponse(CODE_PATH if enrolled else SET_UP_PATH, status_code=303)
+    pending = _pending_serializer(settings).dumps({"u": user_id, "n": next_path})
+    _set_cookie(response, settings, _pending_cookie(settings), pending, max_age=PENDING_MAX_AGE_SECONDS)
+    return response
+
+
 def _safe_next(value: object) -> str:
     text = str(value or "/staff/")
     return text if is_safe_redirect(text) else "/staff/"
@@ -147,12 +193,30 @@ def _account_paused() -> str:
     return _("There have been several wrong passwords for this account in the last few minutes. To keep it safe, please enter your password and the six-digit code from your authenticator app together.")
 
 
+def _password_refused(outcome: PasswordOutcome) -> tuple[str, int, bool]:
+    """What the sign-in page says about a refused password: (message, status, ask for the code too)."""
+    if outcome.connection_wait:
+        return _connection_wait(outcome.connection_wait), 429, False
+    if outcome.refusal == PasswordRefusal.PAUSED_WAIT:
+        num = minutes(outcome.paused_wait)
+        error = ngettext(
+            "Please wait %(num)s minute before you try your password and code again.",
+            "Please wait %(num)s minutes before you try your password and code again.",
+            num,
+        )
+        return error, 429, True
+    if outcome.refusal == PasswordRefusal.PAUSED:
+        return _account_paused(), 401, True
+    if outcome.refusal == PasswordRefusal.WRONG_WITH_CODE:
+        return _("That email, password and code do not match an active staff account. Please check them, wait for a new code, and try again."), 401, True
+    return _wrong_password(), 401, False
+
+
 def _sign_in_page(
-    request: Request, db: DatabaseDep, *, email: str = "", error: str = "", next_path: str = "/staff/",
+    request: Request, read: Session, *, email: str = "", error: str = "", next_path: str = "/staff/",
     needs_code: bool = False, status_code: int = 200,
 ) -> Response:
-    with db.session() as session:
-        organisations = sso.areas_with_sso(session)
+    organisations = sso.areas_with_sso(read)
     return render(
         request,
         "accounts/sign_in.html",
@@ -161,129 +225,44 @@ def _sign_in_page(
     )
 
 
-def _awaiting_choice(request: Request, db: DatabaseDep, settings: Settings) -> sessions.AreaChoice | None:
-    """The person whose session still waits for them to choose an area, if this browser has one."""
-    token = staff_session_token(request, settings)
-    if token is None:
-        return None
-    return sessions.awaiting_area_choice(
-        db, token,
-        idle=timedelta(minutes=settings.session_idle_minutes), absolute=timedelta(hours=settings.session_absolute_hours),
-    )
-
-
-def _after_sign_in(session: Session, user: User, *, method: str = "password") -> tuple[str, bool] | None:
-    """Starts the session of a person who has just proved who they are: (token, must choose an
-    area), or None when they have no role anywhere."""
-    area, choose = sessions.sign_in_area(session, user)
-    if area is None and not choose:
-        return None
-    return sessions.start_session(session, user, area, method=method), choose
-
-
-def _signed_in_to(request: Request, settings: Settings, token: str, choose: bool, next_path: str) -> Response:
-    if choose:
-        return _signed_in(request, settings, token, f"{CHOOSE_AREA_PATH}?{urlencode({'next': next_path})}")
-    return _signed_in(request, settings, token, next_path)
+def _signed_in_to(request: Request, settings: Settings, started: Started, next_path: str) -> Response:
+    if started.choose_area:
+        return _signed_in(request, settings, started.token, f"{CHOOSE_AREA_PATH}?{urlencode({'next': next_path})}")
+    return _signed_in(request, settings, started.token, next_path)
 
 
 @router.get("/sign-in")
-def sign_in_form(request: Request, db: DatabaseDep, settings: SettingsDep, next: str = "/staff/") -> Response:
-    if _awaiting_choice(request, db, settings) is not None:
+def sign_in_form(request: Request, read: ReadSession, choice: AwaitingChoice, next: str = "/staff/") -> Response:
+    if choice is not None:
         return RedirectResponse(f"{CHOOSE_AREA_PATH}?{urlencode({'next': _safe_next(next)})}", status_code=303)
-    return _sign_in_page(request, db, next_path=_safe_next(next))
+    return _sign_in_page(request, read, next_path=_safe_next(next))
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request, db: DatabaseDep, settings: SettingsDep, throttle: ThrottleDep) -> Response:
-    """The password step. Every answer past the connection check costs one argon2 verification,
-    whether the account exists, is paused, or the password is right or wrong."""
-    form = await request.form()
-    email = str(form.get("email", ""))
-    password = str(form.get("password", ""))
-    code = str(form.get("code", "")).strip()
-    next_path = _safe_next(form.get("next"))
-    account = service.normalise_email(email)
-    address = client_address(request, settings)
-    wait = throttle.address_wait(Step.PASSWORD, address)
-    if wait:
-        return _sign_in_page(request, db, email=email, error=_connection_wait(wait), next_path=next_path, status_code=429)
-    paused = throttle.account_paused(account)
-    paused_wait = throttle.take_paused_try(account, address) if paused and code else 0
-
-    def check_password() -> tuple[int, bool] | None:
-        with db.transaction() as session:
-            user = service.authenticate(session, email, password)
-            if user is None:
-                return None
-            assert user.id is not None
-            return user.id, service.prepare_second_factor(session, user)
-
-    def check_password_and_code() -> tuple[bool, tuple[str, bool] | None]:
-        """For a paused account: (was the password right, the new session) after one password
-        verification and, only when the password was right, the code."""
-        with db.transaction() as session:
-            user = service.authenticate(session, email, password)
-            if user is None or user.id is None:
-                return False, None
-            if not user.has_second_factor:
-                return True, None
-            if not service.check_second_factor(session, user.id, code).ok:
-                return True, None
-            return True, _after_sign_in(session, user)
-
-    if paused and (not code or paused_wait):
-        # Still one verification, so this answer takes as long as any other; but a password alone,
-        # right or not, goes no further while the account is paused.
-        def verify_only() -> bool:
-            with db.transaction() as session:
-                return service.check_password_while_paused(session, email, password)
-
-        right = await run_in_threadpool(verify_only)
-        if not right:
-            throttle.count_address(Step.PASSWORD, address)
-        if paused_wait:
-            num = minutes(paused_wait)
-            error = ngettext(
-                "Please wait %(num)s minute before you try your password and code again.",
-                "Please wait %(num)s minutes before you try your password and code again.",
-                num,
-            )
-            return _sign_in_page(request, db, email=email, error=error, next_path=next_path, needs_code=True, status_code=429)
-        return _sign_in_page(request, db, email=email, error=_account_paused(), next_path=next_path, needs_code=True, status_code=401)
-
-    if paused:
-        right, started = await run_in_threadpool(check_password_and_code)
-        if started is not None:
-            throttle.clear_account(account)
-            return _signed_in_to(request, settings, started[0], started[1], next_path)
-        throttle.count_address(Step.CODE if right else Step.PASSWORD, address)
-        error = _("That email, password and code do not match an active staff account. Please check them, wait for a new code, and try again.")
-        return _sign_in_page(request, db, email=email, error=error, next_path=next_path, needs_code=True, status_code=401)
-
-    outcome = await run_in_threadpool(check_password)
-    if outcome is None:
-        throttle.count_address(Step.PASSWORD, address)
-        throttle.count_wrong_password(account)
-        if throttle.account_paused(account):
-            return _sign_in_page(request, db, email=email, error=_account_paused(), next_path=next_path, needs_code=True, status_code=401)
-        return _sign_in_page(request, db, email=email, error=_wrong_password(), next_path=next_path, status_code=401)
-    user_id, enrolled = outcome
-    response = RedirectResponse(CODE_PATH if enrolled else SET_UP_PATH, status_code=303)
-    pending = _pending_serializer(settings).dumps({"u": user_id, "n": next_path})
-    _set_cookie(response, settings, _pending_cookie(settings), pending, max_age=PENDING_MAX_AGE_SECONDS)
-    return response
+def sign_in(
+    request: Request, data: Annotated[PasswordForm, Form()], read: ReadSession, write: WriteSession,
+    settings: SettingsDep, throttle: ThrottleDep,
+) -> Response:
+    """The password step (accounts/sign_in.py decides; every answer costs one argon2 verification)."""
+    next_path = _safe_next(data.next)
+    outcome = sign_in_with_password(
+        write, throttle, email=data.email, password=data.password, code=data.code, address=client_address(request, settings)
+    )
+    if outcome.started is not None:
+        return _signed_in_to(request, settings, outcome.started, next_path)
+    if outcome.user_id is not None:
+        return _pending_redirect(settings, outcome.user_id, outcome.enrolled, next_path)
+    error, status_code, needs_code = _password_refused(outcome)
+    return _sign_in_page(request, read, email=data.email, error=error, next_path=next_path, needs_code=needs_code, status_code=status_code)
 
 
-def _code_page(request: Request, db: DatabaseDep, settings: Settings, *, error: str = "", status_code: int = 200) -> Response:
+def _code_page(request: Request, read: Session, settings: Settings, *, error: str = "", status_code: int = 200) -> Response:
     pending = _read_pending(request, settings)
     if pending is None:
         return RedirectResponse("/staff/sign-in", status_code=303)
-    with db.session() as session:
-        user = service.pending_user(session, pending["u"])
-        user_areas = service.areas_for(session, user) if user else []
-        first_area = user_areas[0] if user_areas else None
-    if user is None or not user.totp_secret:
+    screen = code_screen(read, pending["u"])
+    user = screen.user if screen is not None else None
+    if screen is None or user is None or not user.totp_secret:
         return RedirectResponse("/staff/sign-in", status_code=303)
     set_up = request.url.path == SET_UP_PATH
     if set_up and user.has_second_factor:
@@ -292,7 +271,7 @@ def _code_page(request: Request, db: DatabaseDep, settings: Settings, *, error: 
         return RedirectResponse(SET_UP_PATH, status_code=303)
     context: dict[str, Any] = {"error": error, "action": request.url.path}
     if set_up:
-        uri = totp.provisioning_uri(user.totp_secret, user.email, first_area.name if first_area else "")
+        uri = totp.provisioning_uri(user.totp_secret, user.email, screen.area_name)
         context |= {
             "qr_svg": totp.qr_svg(uri, _("QR code to add Safety Map to your authenticator app")),
             "secret": totp.grouped(user.totp_secret),
@@ -302,66 +281,59 @@ def _code_page(request: Request, db: DatabaseDep, settings: Settings, *, error: 
 
 
 @router.get("/sign-in/code")
-def code_form(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
-    return _code_page(request, db, settings)
+def code_form(request: Request, read: ReadSession, settings: SettingsDep) -> Response:
+    return _code_page(request, read, settings)
 
 
 @router.get("/sign-in/set-up-code")
-def set_up_code_form(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
-    return _code_page(request, db, settings)
+def set_up_code_form(request: Request, read: ReadSession, settings: SettingsDep) -> Response:
+    return _code_page(request, read, settings)
 
 
-async def _check_code(request: Request, db: DatabaseDep, settings: Settings, throttle: SignInThrottle) -> Response:
+def _code_refused(outcome: CodeOutcome) -> tuple[str, int]:
+    if outcome.connection_wait:
+        return _connection_wait(outcome.connection_wait), 429
+    if outcome.refusal == CodeRefusal.LOCKED:
+        error = ngettext(
+            "Too many codes did not work, so this account is paused for %(num)s minute. Please try again then, or ask your area administrator for help.",
+            "Too many codes did not work, so this account is paused for %(num)s minutes. Please try again then, or ask your area administrator for help.",
+            outcome.wait_minutes,
+        )
+        return error, 429
+    if outcome.refusal == CodeRefusal.REUSED:
+        return _("That code has already been used. Wait for your app to show a new one, then enter it."), 401
+    return _("That code did not work. Check the time on your phone is right, and enter the newest code your app shows."), 401
+
+
+def _check_code(
+    request: Request, data: CodeForm, read: Session, write: Session, settings: Settings, throttle: SignInThrottle
+) -> Response:
     pending = _read_pending(request, settings)
     if pending is None:
         return RedirectResponse("/staff/sign-in", status_code=303)
-    form = await request.form()
-    code = str(form.get("code", ""))
-    address = client_address(request, settings)
-    wait = throttle.address_wait(Step.CODE, address)
-    if wait:
-        return _code_page(request, db, settings, error=_connection_wait(wait), status_code=429)
-
-    def check() -> tuple[service.CodeCheck, tuple[str, bool] | None]:
-        with db.transaction() as session:
-            result = service.check_second_factor(session, pending["u"], code)
-            if not result.ok or result.user is None:
-                return result, None
-            started = _after_sign_in(session, result.user)
-            if started is None:
-                return service.CodeCheck(user=None, refusal=CodeRefusal.UNAVAILABLE), None
-            return result, started
-
-    result, started = await run_in_threadpool(check)
-    if started is not None:
-        assert result.user is not None
-        throttle.clear_account(result.user.email)
-        return _signed_in_to(request, settings, started[0], started[1], pending["n"])
-    if result.refusal == CodeRefusal.UNAVAILABLE:
+    outcome = sign_in_with_code(write, throttle, user_id=pending["u"], code=data.code, address=client_address(request, settings))
+    if outcome.started is not None:
+        return _signed_in_to(request, settings, outcome.started, pending["n"])
+    if outcome.refusal == CodeRefusal.UNAVAILABLE:
         return RedirectResponse("/staff/sign-in", status_code=303)
-    if result.refusal in {CodeRefusal.WRONG, CodeRefusal.REUSED}:
-        throttle.count_address(Step.CODE, address)
-    messages = {
-        CodeRefusal.WRONG: _("That code did not work. Check the time on your phone is right, and enter the newest code your app shows."),
-        CodeRefusal.REUSED: _("That code has already been used. Wait for your app to show a new one, then enter it."),
-        CodeRefusal.LOCKED: ngettext(
-            "Too many codes did not work, so this account is paused for %(num)s minute. Please try again then, or ask your area administrator for help.",
-            "Too many codes did not work, so this account is paused for %(num)s minutes. Please try again then, or ask your area administrator for help.",
-            result.wait_minutes,
-        ),
-    }
-    assert result.refusal is not None
-    return _code_page(request, db, settings, error=messages[result.refusal], status_code=429 if result.refusal == CodeRefusal.LOCKED else 401)
+    error, status_code = _code_refused(outcome)
+    return _code_page(request, read, settings, error=error, status_code=status_code)
 
 
 @router.post("/sign-in/code")
-async def code_submit(request: Request, db: DatabaseDep, settings: SettingsDep, throttle: ThrottleDep) -> Response:
-    return await _check_code(request, db, settings, throttle)
+def code_submit(
+    request: Request, data: Annotated[CodeForm, Form()], read: ReadSession, write: WriteSession,
+    settings: SettingsDep, throttle: ThrottleDep,
+) -> Response:
+    return _check_code(request, data, read, write, settings, throttle)
 
 
 @router.post("/sign-in/set-up-code")
-async def set_up_code_submit(request: Request, db: DatabaseDep, settings: SettingsDep, throttle: ThrottleDep) -> Response:
-    return await _check_code(request, db, settings, throttle)
+def set_up_code_submit(
+    request: Request, data: Annotated[CodeForm, Form()], read: ReadSession, write: WriteSession,
+    settings: SettingsDep, throttle: ThrottleDep,
+) -> Response:
+    return _check_code(request, data, read, write, settings, throttle)
 
 
 # --- Choosing an area, after sign-in and later ---------------------------------------------------
@@ -375,40 +347,37 @@ def _area_page(
 
 
 @router.get("/sign-in/area")
-def choose_area_form(request: Request, db: DatabaseDep, settings: SettingsDep, next: str = "/staff/") -> Response:
-    choice = _awaiting_choice(request, db, settings)
+def choose_area_form(request: Request, choice: AwaitingChoice, next: str = "/staff/") -> Response:
     if choice is None:
         return RedirectResponse("/staff/sign-in", status_code=303)
     return _area_page(request, choice.areas, action=CHOOSE_AREA_PATH, next_path=_safe_next(next))
 
 
 @router.post("/sign-in/area")
-def choose_area(request: Request, db: DatabaseDep, settings: SettingsDep, data: Annotated[AreaChoiceForm, Form()]) -> Response:
-    choice = _awaiting_choice(request, db, settings)
+def choose_area(
+    request: Request, choice: AwaitingChoice, write: WriteSession, settings: SettingsDep, data: Annotated[AreaChoiceForm, Form()]
+) -> Response:
     if choice is None:
         return RedirectResponse("/staff/sign-in", status_code=303)
     assert choice.user.id is not None
-    with db.transaction() as session:
-        token = sessions.choose_area(session, choice.session_id, choice.user.id, data.area)
+    token = move_to_area(write, choice.session_id, choice.user.id, data.area)
     if token is None:
         raise HTTPException(status_code=404)
     return _signed_in(request, settings, token, _safe_next(data.next))
 
 
 @router.get("/area")
-def switch_area_form(request: Request, staff: StaffDep, db: DatabaseDep) -> Response:
-    with db.session() as session:
-        areas, held_by_provider = sessions.areas_to_switch_to(session, staff)
+def switch_area_form(request: Request, staff: StaffDep, read: ReadSession) -> Response:
+    areas, held_by_provider = sessions.areas_to_switch_to(read, staff)
     return _area_page(request, areas, action=SWITCH_AREA_PATH, next_path="/staff/", current=staff.area, held_by_provider=held_by_provider)
 
 
 @router.post("/area")
-def switch_area(request: Request, staff: StaffDep, db: DatabaseDep, settings: SettingsDep, data: Annotated[AreaChoiceForm, Form()]) -> Response:
+def switch_area(request: Request, staff: StaffDep, write: WriteSession, settings: SettingsDep, data: Annotated[AreaChoiceForm, Form()]) -> Response:
     """Moves this session to another of the person's areas; refused (404) for an area where they
     have no role, and for a single sign-on session, which stays in its provider's area."""
     assert staff.user.id is not None
-    with db.transaction() as session:
-        token = sessions.choose_area(session, staff.session_id, staff.user.id, data.area)
+    token = move_to_area(write, staff.session_id, staff.user.id, data.area)
     if token is None:
         raise HTTPException(status_code=404)
     return _signed_in(request, settings, token, "/staff/")
@@ -440,10 +409,8 @@ def _redirect_uris(settings: Settings) -> tuple[str, str]:
     return settings.base_url + CALLBACK_PATH, settings.base_url + "/staff/sign-in"
 
 
-def _refused(request: Request, db: DatabaseDep, settings: Settings, refusal: SsoRefusal, area_id: int | None, *, audit: bool = True) -> Response:
-    if audit:
-        with db.transaction() as session:
-            sso.refuse_sso(session, area_id, refusal)
+def _refused(request: Request, settings: Settings, refusal: SsoRefusal) -> Response:
+    """The page for a refused single sign-on (accounts/sign_in.py has already audited it)."""
     status = 403 if refusal in {SsoRefusal.DOMAIN, SsoRefusal.NO_ROLE, SsoRefusal.INACTIVE, SsoRefusal.EMAIL_UNVERIFIED} else 400
     if refusal == SsoRefusal.PROVIDER:
         status = 502
@@ -452,112 +419,57 @@ def _refused(request: Request, db: DatabaseDep, settings: Settings, refusal: Sso
     return response
 
 
+# These two are `async`: they wait for the organisation's provider over the network, and
+# accounts/sign_in.py runs every database and throttle step in the thread pool.
+
+
 @router.post("/sign-in/oidc/{area_slug}")
-async def oidc_start(area_slug: str, request: Request, db: DatabaseDep, settings: SettingsDep, throttle: ThrottleDep) -> Response:
-    form = await request.form()
-    next_path = _safe_next(form.get("next"))
-    # Each start calls the provider and stores an attempt, so starts have their own limit.
-    address = client_address(request, settings)
-    wait = throttle.address_wait(Step.SSO_START, address)
-    if wait:
-        return _sign_in_page(request, db, error=_connection_wait(wait), next_path=next_path, status_code=429)
-    throttle.count_address(Step.SSO_START, address)
-    with db.session() as session:
-        found = sso.oidc_config_by_slug(session, area_slug)
-    if found is None:
-        raise HTTPException(status_code=404)
-    area, config = found
+async def oidc_start(
+    area_slug: str, request: Request, data: Annotated[SsoStartForm, Form()], read: ReadSession, write: WriteSession,
+    settings: SettingsDep, throttle: ThrottleDep,
+) -> Response:
+    next_path = _safe_next(data.next)
     redirect_uri, _logout = _redirect_uris(settings)
-    try:
-        auth = await oidc.start(config, redirect_uri)
-    except oidc.OidcError as exc:
-        return await run_in_threadpool(_refused, request, db, settings, exc.refusal, area.id)
-    browser_token = secrets.token_urlsafe(32)
-
-    def remember() -> None:
-        with db.transaction() as session:
-            sso.record_oidc_attempt(
-                session, area=area, state=auth.state, browser_token=browser_token,
-                nonce=auth.nonce, code_verifier=auth.code_verifier, next_path=next_path,
-            )
-
-    await run_in_threadpool(remember)
-    response = RedirectResponse(auth.url, status_code=303)
-    _set_cookie(response, settings, _oidc_cookie(settings), browser_token, max_age=int(sso.OIDC_ATTEMPT_LIFETIME.total_seconds()))
+    started = await start_with_organisation(
+        read, write, throttle, area_slug=area_slug, next_path=next_path, address=client_address(request, settings),
+        redirect_uri=redirect_uri,
+    )
+    if started is None:
+        raise HTTPException(status_code=404)
+    if started.connection_wait:
+        error = _connection_wait(started.connection_wait)
+        return await run_in_threadpool(_sign_in_page, request, read, error=error, next_path=next_path, status_code=429)
+    if started.refusal is not None:
+        return _refused(request, settings, started.refusal)
+    response = RedirectResponse(started.redirect_to, status_code=303)
+    _set_cookie(response, settings, _oidc_cookie(settings), started.browser_token, max_age=int(sso.OIDC_ATTEMPT_LIFETIME.total_seconds()))
     return response
 
 
 @router.get("/sign-in/oidc/callback")
-async def oidc_callback(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
+async def oidc_callback(
+    request: Request, write: WriteSession, settings: SettingsDep,
+    state: str = "", code: str = "", error: str = "", iss: str | None = None,
+) -> Response:
     """Where the provider sends the browser back. A GET by the protocol; it can be used only once,
     only by the browser that started the sign-in, and only within ten minutes."""
-    params = request.query_params
-    state = params.get("state", "")
-    browser_token = request.cookies.get(_oidc_cookie(settings), "")
-
-    def take() -> tuple[Any, Any, SsoRefusal | None]:
-        with db.transaction() as session:
-            attempt, refusal = sso.take_oidc_attempt(session, state, browser_token)
-            config = sso.oidc_config(session, attempt.area_id) if attempt else None
-            if attempt is not None and refusal is None and (config is None or not config.enabled):
-                refusal = SsoRefusal.STATE
-            return attempt, config, refusal
-
-    attempt, config, refusal = await run_in_threadpool(take)
-    area_id = attempt.area_id if attempt else None
-    if refusal is None and (params.get("error") or not params.get("code")):
-        refusal = SsoRefusal.PROVIDER
-    # RFC 9207: when the provider names itself in the response, it must be the one we asked.
-    if refusal is None and "iss" in params and params["iss"] != config.issuer:
-        refusal = SsoRefusal.ISSUER
-    if refusal is not None:
-        return await run_in_threadpool(_refused, request, db, settings, refusal, area_id)
     redirect_uri, post_logout = _redirect_uris(settings)
-    try:
-        result = await oidc.finish(
-            config, code=params["code"], code_verifier=attempt.code_verifier, nonce=attempt.nonce,
-            redirect_uri=redirect_uri, post_logout_redirect_uri=post_logout,
-        )
-    except oidc.OidcError as exc:
-        return await run_in_threadpool(_refused, request, db, settings, exc.refusal, area_id)
-
-    def sign_in_user() -> tuple[str | None, SsoRefusal | None]:
-        with db.transaction() as session:
-            area = service.area_by_id(session, attempt.area_id)
-            current = sso.oidc_config(session, attempt.area_id)
-            if area is None or current is None:
-                return None, SsoRefusal.STATE
-            outcome = sso.sign_in_with_oidc(session, area, current, result.claims)
-            if outcome.user is None:
-                return None, outcome.refusal
-            token = sessions.start_session(session, outcome.user, area, method="oidc", provider_logout_url=result.logout_url)
-            return token, None
-
-    token, refusal = await run_in_threadpool(sign_in_user)
-    if token is None:
-        # sign_in_with_oidc has already written the refusal to the audit log.
-        return _refused(request, db, settings, refusal or SsoRefusal.STATE, area_id, audit=False)
-    return _signed_in(request, settings, token, attempt.next_path)
+    finished = await finish_with_organisation(
+        write, state=state, browser_token=request.cookies.get(_oidc_cookie(settings), ""), code=code, error=error,
+        issuer=iss, redirect_uri=redirect_uri, post_logout_redirect_uri=post_logout,
+    )
+    if finished.token is None:
+        return _refused(request, settings, finished.refusal or SsoRefusal.STATE)
+    return _signed_in(request, settings, finished.token, finished.next_path)
 
 
 # --- Sign-out and home --------------------------------------------------------------------------
 
 
 @router.post("/sign-out")
-def sign_out(
-    request: Request, db: DatabaseDep, settings: SettingsDep,
-    staff: Annotated[StaffIdentity | None, Depends(optional_staff)],
-) -> Response:
-    provider_logout = None
-    if staff is None:
-        # Signed in but not yet in an area (or not signed in at all).
-        choice = _awaiting_choice(request, db, settings)
-        if choice is not None and choice.user.id is not None:
-            with db.transaction() as session:
-                sessions.end_session_by_id(session, choice.session_id, choice.user.id)
-    else:
-        with db.transaction() as session:
-            provider_logout = sessions.end_session(session, staff)
+def sign_out(request: Request, write: WriteSession, settings: SettingsDep, staff: OptionalStaff, choice: AwaitingChoice) -> Response:
+    """Ends this browser's session, signed in to an area or not yet (or not signed in at all)."""
+    provider_logout = sign_out_browser(write, staff, choice)
     # After single sign-on, end the organisation's session too, where the provider offers it.
     response = RedirectResponse(provider_logout or "/staff/sign-in", status_code=303)
     _clear_cookie(response, settings, staff_cookie_name(settings))
@@ -577,11 +489,10 @@ def staff_home(staff: StaffDep) -> Response:
 # --- The area's single sign-on settings (admins) -----------------------------------------------
 
 
-def _settings_page(request: Request, staff: StaffIdentity, db: DatabaseDep, settings: Settings, *, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None, saved: bool = False, status_code: int = 200) -> Response:
+def _settings_page(request: Request, staff: StaffIdentity, read: Session, settings: Settings, *, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None, saved: bool = False, status_code: int = 200) -> Response:
     assert staff.area.id is not None
-    with db.session() as session:
-        config = sso.oidc_config(session, staff.area.id)
-        claimed_elsewhere = sso.domains_claimed_elsewhere(session, config) if config else []
+    config = sso.oidc_config(read, staff.area.id)
+    claimed_elsewhere = sso.domains_claimed_elsewhere(read, config) if config else []
     if values is None:
         values = {
             "enabled": config.enabled if config else True,
@@ -613,47 +524,24 @@ def _settings_page(request: Request, staff: StaffIdentity, db: DatabaseDep, sett
 
 
 @router.get("/admin/sign-in")
-def sso_settings(request: Request, staff: Admin, db: DatabaseDep, settings: SettingsDep, saved: str = "") -> Response:
-    return _settings_page(request, staff, db, settings, saved=saved == "1")
+def sso_settings(request: Request, staff: Admin, read: ReadSession, settings: SettingsDep, saved: str = "") -> Response:
+    return _settings_page(request, staff, read, settings, saved=saved == "1")
 
 
 @router.post("/admin/sign-in")
-async def sso_settings_save(request: Request, staff: Admin, db: DatabaseDep, settings: SettingsDep) -> Response:
-    form = await request.form()
-    values: dict[str, Any] = {name: str(form.get(name, "")) for name in ("organisation_name", "issuer", "client_id", "scopes", "allowed_domains", "groups_claim", "role_mapping")}
-    values["enabled"] = bool(form.get("enabled"))
-    errors: dict[str, str] = {}
-    try:
-        mapping = parse_role_mapping(values["role_mapping"])
-    except ValueError:
-        mapping = {}
-        errors["role_mapping"] = str(FIELD_ERRORS["role_mapping"])
-    try:
-        parsed = OidcConfigInput.model_validate(
-            {
-                "enabled": values["enabled"], "organisation_name": values["organisation_name"], "issuer": values["issuer"],
-                "client_id": values["client_id"], "client_secret": str(form.get("client_secret", "")), "scopes": values["scopes"],
-                "allowed_domains": values["allowed_domains"], "groups_claim": values["groups_claim"], "role_mapping": mapping,
-            },
-            context={"allow_loopback_http": request.app.state.settings.env == "test"},
-        )
-    except ValidationError as exc:
-        for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else ""
-            if field in FIELD_ERRORS and field not in errors:
-                errors[field] = str(FIELD_ERRORS[field])
-        parsed = None
-    if errors or parsed is None:
-        return _settings_page(request, staff, db, settings, values=values, errors=errors, status_code=400)
+def sso_settings_save(
+    request: Request, staff: Admin, data: Annotated[SsoSettingsForm, Form()], read: ReadSession, write: WriteSession,
+    settings: SettingsDep,
+) -> Response:
+    parsed, errors = check_sso_settings(data, allow_loopback_http=settings.env == "test")
+    if parsed is None:
+        return _settings_page(request, staff, read, settings, values=data.shown_again(), errors=errors, status_code=400)
     assert staff.area.id is not None
     try:
-        with db.transaction() as session:
-            area = service.area_by_id(session, staff.area.id)
-            assert area is not None
-            sso.save_oidc_config(session, area, parsed.model_dump(), actor_id=staff.user.id)
+        sso.save_area_settings(write, staff.area.id, parsed, actor_id=staff.user.id)
     except sso.DomainTaken as exc:
-        errors["allowed_domains"] = _domains_taken(exc.domains)
-        return _settings_page(request, staff, db, settings, values=values, errors=errors, status_code=400)
+        errors = {"allowed_domains": _domains_taken(exc.domains)}
+        return _settings_page(request, staff, read, settings, values=data.shown_again(), errors=errors, status_code=400)
     return RedirectResponse("/staff/admin/sign-in?saved=1", status_code=303)
 
 

@@ -1,4 +1,10 @@
-"""What an area administrator may type into the single sign-on settings, checked before saving."""
+"""What staff type at sign-in, and what an area administrator may type into the single sign-on
+settings, checked before saving.
+
+The forms are read as they were typed (no limits that would refuse them before a page can say what
+is wrong): the sign-in answers go to accounts/sign_in.py, which says whether they match; the
+settings are checked here (`check_sso_settings`), each field's message in FIELD_ERRORS.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from app.accounts.models import Role
 from app.core.i18n import lazy_gettext as _l
@@ -107,9 +113,34 @@ class OidcConfigInput(BaseModel):
         return value
 
 
+class PasswordForm(BaseModel):
+    """The sign-in form: the password step (and the code too, for an account that is paused)."""
+
+    model_config = ConfigDict(extra="ignore")
+    email: str = ""
+    password: str = ""
+    code: str = ""
+    next: str = "/staff/"
+
+
+class CodeForm(BaseModel):
+    """The six-digit code from the person's authenticator app (spaces allowed)."""
+
+    model_config = ConfigDict(extra="ignore")
+    code: str = ""
+
+
+class SsoStartForm(BaseModel):
+    """Signing in with your organisation: where to go afterwards."""
+
+    model_config = ConfigDict(extra="ignore")
+    next: str = "/staff/"
+
+
 class AreaChoiceForm(BaseModel):
     """The area a signed-in person chooses to work in, by its slug."""
 
+    model_config = ConfigDict(extra="ignore")
     area: str = Field(min_length=1, max_length=80)
     next: str = Field(default="/staff/", max_length=500)
 
@@ -124,3 +155,50 @@ FIELD_ERRORS = {
     "organisation_name": _l("The organisation name is too long."),
     "scopes": _l("The scopes are too long."),
 }
+
+
+class SsoSettingsForm(BaseModel):
+    """The single sign-on settings as the admin typed them, shown again as typed when one is wrong
+    (all but the client secret, which is never sent back to the browser)."""
+
+    model_config = ConfigDict(extra="ignore")
+    enabled: bool = False
+    organisation_name: str = ""
+    issuer: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    scopes: str = ""
+    allowed_domains: str = ""
+    groups_claim: str = ""
+    role_mapping: str = ""
+
+    @field_validator("enabled", mode="before")
+    @classmethod
+    def _ticked(cls, value: object) -> bool:
+        # A ticked box sends its value (whatever it is); an unticked one sends nothing.
+        return bool(value)
+
+    def shown_again(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"client_secret"})
+
+
+def check_sso_settings(form: SsoSettingsForm, *, allow_loopback_http: bool) -> tuple[OidcConfigInput | None, dict[str, str]]:
+    """The settings to save, or None and a message for each field that is wrong."""
+    errors: dict[str, str] = {}
+    try:
+        mapping = parse_role_mapping(form.role_mapping)
+    except ValueError:
+        mapping = {}
+        errors["role_mapping"] = str(FIELD_ERRORS["role_mapping"])
+    try:
+        parsed = OidcConfigInput.model_validate(
+            form.model_dump(exclude={"role_mapping"}) | {"role_mapping": mapping},
+            context={"allow_loopback_http": allow_loopback_http},
+        )
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            if field in FIELD_ERRORS and field not in errors:
+                errors[field] = str(FIELD_ERRORS[field])
+        return None, errors
+    return (None, errors) if errors else (parsed, errors)

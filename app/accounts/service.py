@@ -8,8 +8,9 @@ inactive or real account, right or wrong, costs exactly one argon2 verification.
 Areas: a person's roles are per area (Membership rows). `StaffIdentity` is who is signed in, in which
 area and with which roles; accounts/sessions.py resumes it from the cookie.
 
-Elsewhere in accounts/: sessions and choosing an area (sessions.py), single sign-on (sso.py), and
-the changes that take access away, each ending the person's other sessions (changes.py).
+Elsewhere in accounts/: the sign-in flows step by step, each owning its transaction (sign_in.py),
+sessions and choosing an area (sessions.py), single sign-on (sso.py), and the changes that take
+access away, each ending the person's other sessions (changes.py).
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ from app.accounts.models import (
     Role,
     User,
 )
-from app.accounts.service import AccountError, normalise_email, roles_in
+from app.accounts.schemas import OidcConfigInput
+from app.accounts.service import AccountError, area_by_id, normalise_email, roles_in
 from app.accounts.sessions import _token_hash, end_other_sessions
 from app.areas.models import Area
 from app.audit import service as audit
@@ -132,6 +133,19 @@ def save_oidc_config(session: Session, area: Area, values: dict[str, object], *,
         before=before, after=_config_summary(config), secret_replaced=bool(secret),
     )
     return config
+
+
+def save_area_settings(session: Session, area_id: int, settings: OidcConfigInput, *, actor_id: int | None) -> None:
+    """What an area administrator saves on the settings page, committed. Raises DomainTaken, with
+    nothing saved, when another area's sign-in already lets in one of the email domains."""
+    area = area_by_id(session, area_id)
+    assert area is not None
+    try:
+        save_oidc_config(session, area, settings.model_dump(), actor_id=actor_id)
+    except DomainTaken:
+        session.rollback()
+        raise
+    session.commit()
 
 
 def _config_summary(config: AreaOidcConfig) -> dict[str, object]:

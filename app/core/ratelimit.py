@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from starlette.requests import Request
+
 log = logging.getLogger("safetymap.ratelimit")
 
 REDIS_RETRY_SECONDS = 30.0  # how long to count in memory before trying Redis again
@@ -144,3 +146,9 @@ class RedisRateLimiter:
 
 def make_rate_limiter(secret: str, redis_url: str | None) -> RateLimiter:
     return RedisRateLimiter(secret, redis_url) if redis_url else MemoryRateLimiter(secret)
+
+
+def app_rate_limiter(request: Request) -> RateLimiter:
+    """The app's one limiter, built from settings in create_app (app.main); every limit goes through it."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter

@@ -17,7 +17,7 @@ from app.areas.models import Area
 from app.core import i18n
 from app.core.config import Settings
 from app.core.db import Database
-from app.core.security import UNSAFE_METHODS, cookie_name
+from app.core.security import cookie_name
 
 
 class NoAreaConfigured(Exception):
@@ -54,18 +54,6 @@ PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_db)]
-
-
-def get_session(request: Request, db: DatabaseDep) -> Iterator[Session]:
-    # Unsafe methods may write, so they begin IMMEDIATE on SQLite (see app.core.db).
-    with db.session(write=request.method in UNSAFE_METHODS) as session:
-        yield session
-
-
-# The older, one-size session: write (IMMEDIATE on SQLite) for every unsafe method, read otherwise.
-# Kept until the staff routes move to ReadSession / WriteSession (see ReadSession below); new code
-# should not use it. scope="function" closes it when the route returns, before the body is sent.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def read_session(db: DatabaseDep) -> Iterator[Session]:

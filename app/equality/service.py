@@ -2,7 +2,7 @@
 
 The view counts reports, never people, and shows what people said: for each group, its share of
 everyone who answered next to its share of those who said they felt unsafe, by kind of place and by
-category. Every table goes through app.equality.suppression with the area's k (the public map's
+category. Every table goes through app.register.suppression with the area's k (the public map's
 `min_cell_count`), so no small group can be picked out.
 """
 
@@ -20,8 +20,8 @@ from sqlmodel import Session, col, select
 from app.areas.models import Area, Place, PlaceKind
 from app.equality import questions
 from app.equality.models import EqualityAnswer
-from app.equality.suppression import SuppressedTable, suppress
 from app.register import periods
+from app.register.suppression import SuppressedTable, suppress_table
 from app.reports.models import Report, ReportKind, ReportStatus
 
 NOT_ANSWERED = "not_answered"
@@ -142,13 +142,13 @@ def disproportionality(
     categories_named = sorted(named)
 
     k = area.min_cell_count
-    place_table = suppress(
+    place_table = suppress_table(
         [[by_place[(g, p)] for p in place_kinds] for g in groups],
         k,
         rows_add_up=True,
         columns_add_up=True,
     )
-    everyone_table = suppress(
+    everyone_table = suppress_table(
         [[everyone[g]] for g in groups], k, rows_add_up=False, columns_add_up=True
     )
     # "Felt unsafe" is the place table's row totals: one number, so it is hidden in both or neither.
@@ -159,7 +159,7 @@ def disproportionality(
         else None,
         rows_add_up=False,
     )
-    category_table = suppress(
+    category_table = suppress_table(
         [[by_category[(g, c)] for c in categories_named] for g in groups],
         k,
         rows_add_up=False,

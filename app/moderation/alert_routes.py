@@ -13,7 +13,7 @@ from app.core.i18n import lazy_gettext as _l
 from app.core.mail import MailerDep
 from app.core.templating import render
 from app.core.types import utcnow
-from app.core.web import SessionDep, require_role, use_locale
+from app.core.web import ReadSession, require_role, use_locale
 from app.moderation import alert_status
 from app.moderation.models import OutboxState
 
@@ -30,7 +30,7 @@ STATE_LABELS = {
 
 
 @router.get("")
-def alerts_page(request: Request, staff: AreaAdmin, session: SessionDep, mailer: MailerDep, state: str = "") -> Response:
+def alerts_page(request: Request, staff: AreaAdmin, session: ReadSession, mailer: MailerDep, state: str = "") -> Response:
     assert staff.area.id is not None
     chosen = state if state in {s.value for s in OutboxState} else ""
     return render(

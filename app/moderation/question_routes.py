@@ -17,13 +17,13 @@ from app.accounts.models import Role
 from app.accounts.service import StaffIdentity
 from app.core.i18n import gettext as _
 from app.core.templating import render
-from app.core.web import DbId, SessionDep, require_role, use_locale
+from app.core.web import DbId, ReadSession, WriteSession, require_role, use_locale
 from app.moderation import service
 from app.moderation.routes import highlighted
+from app.moderation.schemas import AnswerDecisionForm, QuestionForm
 from app.moderation.triage import KIND_LABELS as PII_LABELS
 from app.reports import questions
 from app.reports.models import Report
-from app.workshops.forms import FormDep
 
 router = APIRouter(
     prefix="/staff/moderation", dependencies=[Depends(use_locale)], include_in_schema=False
@@ -66,7 +66,7 @@ def _back(report_id: int) -> Response:
 
 @router.get("/{report_id}/questions")
 def reporter_questions(
-    request: Request, report_id: DbId, staff: Moderator, session: SessionDep
+    request: Request, report_id: DbId, staff: Moderator, session: ReadSession
 ) -> Response:
     """The entry's questions and answers: a page of its own, or the entry page's section (htmx)."""
     report = _load(session, staff, report_id)
@@ -78,13 +78,15 @@ def ask(
     request: Request,
     report_id: DbId,
     staff: Moderator,
-    session: SessionDep,
-    question: Annotated[str, Form()] = "",
+    read: ReadSession,
+    write: WriteSession,
+    data: Annotated[QuestionForm, Form()],
 ) -> Response:
-    report = _load(session, staff, report_id)
+    report = _load(write, staff, report_id)
     try:
-        questions.ask(session, staff, report, question)
+        questions.ask(write, staff, report, data.question)  # commits
     except questions.QuestionError as exc:
+        write.close()
         messages = {
             "question_empty": _("Please write your question."),
             "question_too_long": _(
@@ -101,11 +103,11 @@ def ask(
                 "The reporter took this report back, so they are not asked anything more."
             ),
         }
-        fresh = _load(session, staff, report_id)
+        fresh = _load(read, staff, report_id)
         context = _context(
-            session,
+            read,
             fresh,
-            question_text=question,
+            question_text=data.question,
             question_error=messages.get(exc.code, messages["question_empty"]),
         )
         return render(request, PAGE, context, status_code=422)
@@ -118,30 +120,38 @@ def accept(
     report_id: DbId,
     question_id: DbId,
     staff: Moderator,
-    session: SessionDep,
-    form: FormDep,
+    read: ReadSession,
+    write: WriteSession,
+    data: Annotated[AnswerDecisionForm, Form()],
 ) -> Response:
-    report = _load(session, staff, report_id)
-    chosen = {int(v) for v in form.getlist("accept_answer") if isinstance(v, str) and v.isdigit()}
-    note = str(form.get("public_answer", ""))
+    report = _load(write, staff, report_id)
     try:
-        questions.accept_answer(session, staff, report, question_id, note, chosen)
+        questions.accept_answer(
+            write, staff, report, question_id, data.public_answer, set(data.accept_answer)
+        )  # commits
     except questions.QuestionError as exc:
+        write.close()
         return _decision_refused(
-            request, session, staff, report_id, question_id, exc, public_answer=note
+            request, read, staff, report_id, question_id, exc, public_answer=data.public_answer
         )
     return _back(report_id)
 
 
 @router.post("/{report_id}/questions/{question_id}/set-aside")
 def set_aside(
-    request: Request, report_id: DbId, question_id: DbId, staff: Moderator, session: SessionDep
+    request: Request,
+    report_id: DbId,
+    question_id: DbId,
+    staff: Moderator,
+    read: ReadSession,
+    write: WriteSession,
 ) -> Response:
-    report = _load(session, staff, report_id)
+    report = _load(write, staff, report_id)
     try:
-        questions.set_aside_answer(session, staff, report, question_id)
+        questions.set_aside_answer(write, staff, report, question_id)  # commits
     except questions.QuestionError as exc:
-        return _decision_refused(request, session, staff, report_id, question_id, exc)
+        write.close()
+        return _decision_refused(request, read, staff, report_id, question_id, exc)
     return _back(report_id)
 
 

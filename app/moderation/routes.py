@@ -8,14 +8,13 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from babel.dates import format_date, format_timedelta
 from babel.numbers import format_decimal, format_percent
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from pydantic import BaseModel
 
 from app.accounts.models import Role
 from app.accounts.service import StaffIdentity
@@ -26,9 +25,11 @@ from app.core.i18n import gettext as _
 from app.core.i18n import lazy_gettext as _l
 from app.core.templating import environment, render
 from app.core.types import utcnow
-from app.core.web import DatabaseDep, DbId, SessionDep, require_role, use_locale
-from app.moderation import alert_status, alerts, labels, language, service
+from app.core.web import DatabaseDep, DbId, ReadSession, WriteSession, require_role, use_locale
+from app.moderation import alert_status, alerts, history, labels, language, linking, service
+from app.moderation import queue as moderation_queue
 from app.moderation.models import RejectionReason
+from app.moderation.schemas import BulkForm, PublishForm, RejectForm, SafeguardingCallForm
 from app.moderation.triage import KIND_LABELS as PII_LABELS
 from app.moderation.triage import Span
 from app.register import labels as register_labels
@@ -36,8 +37,7 @@ from app.reports import questions
 from app.reports.models import Report, ReportKind, ReportSource, ReportStatus
 from app.reports.taxonomy import AGE_BANDS, DAYS, TIME_BANDS
 from app.taxonomy import service as taxonomy
-from app.workshops import live
-from app.workshops.forms import FormDep
+from app.core import live
 
 router = APIRouter(prefix="/staff/moderation", dependencies=[Depends(use_locale)], include_in_schema=False)
 Moderator = Annotated[StaffIdentity, Depends(require_role(Role.MODERATOR))]
@@ -54,31 +54,31 @@ REJECTION_LABELS = {
 }
 
 HISTORY_LABELS = {
-    service.HistoryStep.RECEIVED: _l("Sent in"),
-    service.HistoryStep.FIRST_OPENED: _l("First opened by a moderator"),
-    service.HistoryStep.CLAIMED: _l("Taken on (“I'm looking at this”)"),
-    service.HistoryStep.CALLED_URGENT: _l("Safeguarding call: someone may be in danger"),
-    service.HistoryStep.CALLED_NOT_URGENT: _l("Safeguarding call: not urgent"),
-    service.HistoryStep.ALERT_ACKNOWLEDGED: _l("Safeguarding alert acknowledged"),
-    service.HistoryStep.PUBLISHED: _l("Published to the register"),
-    service.HistoryStep.REJECTED: _l("Not published"),
+    history.HistoryStep.RECEIVED: _l("Sent in"),
+    history.HistoryStep.FIRST_OPENED: _l("First opened by a moderator"),
+    history.HistoryStep.CLAIMED: _l("Taken on (“I'm looking at this”)"),
+    history.HistoryStep.CALLED_URGENT: _l("Safeguarding call: someone may be in danger"),
+    history.HistoryStep.CALLED_NOT_URGENT: _l("Safeguarding call: not urgent"),
+    history.HistoryStep.ALERT_ACKNOWLEDGED: _l("Safeguarding alert acknowledged"),
+    history.HistoryStep.PUBLISHED: _l("Published to the register"),
+    history.HistoryStep.REJECTED: _l("Not published"),
 }
 
 
 @router.get("")
 def queue(
-    request: Request, staff: Moderator, session: SessionDep, status: str = ReportStatus.PENDING, kind: str = "", source: str = "",
+    request: Request, staff: Moderator, session: ReadSession, status: str = ReportStatus.PENDING, kind: str = "", source: str = "",
     language: str = "", done: str = "", entry: str = "",
 ) -> Response:
     assert staff.area.id is not None
     filters = _filters(status, kind, source, language)
-    waiting_summaries, summaries_count = service.summaries_waiting(session, staff.area.id)
+    waiting_summaries, summaries_count = moderation_queue.summaries_waiting(session, staff.area.id)
     return render(
         request,
         "moderation/queue.html",
         {
-            "entries": service.queue(session, staff.area.id, filters),
-            "counts": service.queue_counts(session, staff.area.id),
+            "entries": moderation_queue.queue(session, staff.area.id, filters),
+            "counts": moderation_queue.queue_counts(session, staff.area.id),
             "filters": filters,
             "kinds": list(ReportKind),
             "sources": list(ReportSource),
@@ -90,11 +90,11 @@ def queue(
             "excerpt": excerpt,
             "pii_labels": PII_LABELS,
             "rejection_reasons": REJECTION_LABELS,
-            "outcome": service.outcome_of(session, staff.area.id, int(entry), done) if entry.isdigit() and done else None,
+            "outcome": history.outcome_of(session, staff.area.id, int(entry), done) if entry.isdigit() and done else None,
             "waiting_summaries": waiting_summaries,
             "summaries_count": summaries_count,
             # Where the live stream starts: alerts raised after the page was read come through it.
-            "live_seq": service.latest_alert_seq(session, staff.area.id),
+            "live_seq": moderation_queue.latest_alert_seq(session, staff.area.id),
             "live_query": urlencode(_live_params(filters)),
             "answers_waiting": questions.reports_with_answers_waiting(session, staff.area.id),
         }
@@ -127,8 +127,8 @@ def code_words() -> dict[str, Any]:
     }
 
 
-def _filters(status: str, kind: str, source: str, language: str) -> service.QueueFilters:
-    return service.QueueFilters(
+def _filters(status: str, kind: str, source: str, language: str) -> moderation_queue.QueueFilters:
+    return moderation_queue.QueueFilters(
         status=status if status in {s.value for s in ReportStatus} else ReportStatus.PENDING,
         kind=kind if kind in {k.value for k in ReportKind} else None,
         source=source if source in {s.value for s in ReportSource} else None,
@@ -136,7 +136,7 @@ def _filters(status: str, kind: str, source: str, language: str) -> service.Queu
     )
 
 
-def _live_params(filters: service.QueueFilters) -> dict[str, str]:
+def _live_params(filters: moderation_queue.QueueFilters) -> dict[str, str]:
     values = {"kind": filters.kind, "source": filters.source, "language": filters.language}
     return {key: value for key, value in values.items() if value}
 
@@ -171,28 +171,28 @@ def live_queue(
 
 
 def queue_stream(
-    db: Database, area_id: int, after: int, filters: service.QueueFilters, *, locale: str, check_seconds: float = LIVE_CHECK_SECONDS,
+    db: Database, area_id: int, after: int, filters: moderation_queue.QueueFilters, *, locale: str, check_seconds: float = LIVE_CHECK_SECONDS,
     lasting: float = LIVE_STREAM_SECONDS,
 ) -> AsyncIterator[str]:
-    """Server-sent events for the queue, through the workshop wall's stream loop (app.workshops.live)."""
+    """Server-sent events for the queue, through the workshop wall's stream loop (app.core.live)."""
 
     # On PostgreSQL ids are handed out before commit, so an alert can become visible after one with
     # a higher id. Each read looks back LIVE_GAP_WINDOW ids and skips what this stream has sent.
     sent: set[int] = set()
     primed = False
 
-    def load(_area: int, last: int) -> list[service.UrgentArrival]:
+    def load(_area: int, last: int) -> list[moderation_queue.UrgentArrival]:
         nonlocal primed
         with db.read() as session:
             if not primed:
                 # What the page (or the last connection) already had: never announced again.
-                sent.update(service.alert_ids(session, area_id, after=last - LIVE_GAP_WINDOW, up_to=last))
+                sent.update(moderation_queue.alert_ids(session, area_id, after=last - LIVE_GAP_WINDOW, up_to=last))
                 primed = True
-            arrivals = service.urgent_arrivals(session, area_id, max(0, last - LIVE_GAP_WINDOW), filters, skip=sent)
+            arrivals = moderation_queue.urgent_arrivals(session, area_id, max(0, last - LIVE_GAP_WINDOW), filters, skip=sent)
         sent.update(arrival.seq for arrival in arrivals)
         return arrivals
 
-    def render_arrivals(arrivals: Sequence[service.UrgentArrival]) -> str:
+    def render_arrivals(arrivals: Sequence[moderation_queue.UrgentArrival]) -> str:
         with db.read() as session:
             return live_fragment(session, area_id, arrivals, locale=locale)
 
@@ -216,14 +216,14 @@ async def _for_at_most(body: AsyncIterator[str], seconds: float) -> AsyncIterato
         await body.aclose()  # type: ignore[attr-defined]
 
 
-def live_fragment(session: Any, area_id: int, arrivals: Sequence[service.UrgentArrival], *, locale: str) -> str:
+def live_fragment(session: Any, area_id: int, arrivals: Sequence[moderation_queue.UrgentArrival], *, locale: str) -> str:
     """The htmx partials for a batch of arrivals: rows at the top, the counts, a polite announcement."""
     set_locale(locale)
     rows = [a for a in arrivals if a.report is not None]
     return environment.get_template("moderation/_queue_live.html").render(
         {
             "arrivals": rows,
-            "counts": service.queue_counts(session, area_id),
+            "counts": moderation_queue.queue_counts(session, area_id),
             # The area, for its time zone (the row's time).
             "area": session.get(Area, area_id),
             "waited": waited,
@@ -289,21 +289,23 @@ def highlighted(text: str, spans: list[tuple[int, Span]]) -> list[Segment]:
     return [s for s in segments if s.text]
 
 
-def _entry_context(session: Any, staff: StaffIdentity, report: Report, *, context_q: str = "", **extra: Any) -> dict[str, Any]:
+def _entry_context(
+    session: Any, staff: StaffIdentity, report: Report, *, context_q: str = "", sent: PublishForm | None = None, **extra: Any
+) -> dict[str, Any]:
+    """Everything the entry page shows; `sent` is a refused publish form, shown again as it was sent."""
     open_alert = alerts.open_alert_for(session, report.area_id, report.id) if report.id else None
-    choices = service.context_choices(session, report, query=context_q)
+    choices = linking.context_choices(session, report, query=context_q)
+    where = linking.describe_where(session, report)
     return code_words() | {
         "report": report,
         "suggestions": {
             field: list(enumerate(service.suggested_spans(report, field))) for field in ("description", "what_would_help")
         },
         "pii_labels": PII_LABELS,
-        "public_description": service.suggested_public_text(report, "description"),
-        "public_what_would_help": service.suggested_public_text(report, "what_would_help"),
         "contexts": choices.choices,
         "context_choices": choices,
-        "where": service.describe_where(session, report),
-        "history": service.decision_history(session, report),
+        "where": where,
+        "history": history.decision_history(session, report),
         "history_labels": HISTORY_LABELS,
         "detected_language": language.differs_from_chosen(report.language, report.description, report.what_would_help),
         "format_metres": format_metres,
@@ -321,7 +323,32 @@ def _entry_context(session: Any, staff: StaffIdentity, report: Report, *, contex
         "now": utcnow(),
         "safeguarding": labels.call_for(session, report),
         "area_response_minutes": staff.area.urgent_response_minutes,
-    } | extra
+    } | _publish_values(report, choices, where, sent) | extra
+
+
+def _publish_values(
+    report: Report, choices: linking.ContextChoices, where: linking.Where, sent: PublishForm | None
+) -> dict[str, Any]:
+    """What the publish form starts with: the suggestions, or, when it was refused, what was sent."""
+    if sent is None:
+        return {
+            "public_description": service.suggested_public_text(report, "description"),
+            "public_what_would_help": service.suggested_public_text(report, "what_would_help"),
+            "kept_redactions": None,  # every suggestion ticked
+            "chosen_context_id": choices.selected_id,
+            "new_context_name": report.location_text or where.place_name or "",
+            "show_on_map": False,
+        }
+    shown = {choice.context.id for choice in choices.choices}
+    return {
+        "public_description": sent.public_description,
+        "public_what_would_help": sent.public_what_would_help,
+        "kept_redactions": sent.accepted(),
+        # A context found by a search the page no longer shows falls back to the likeliest one.
+        "chosen_context_id": sent.context_id if not sent.context_id or sent.context_id in shown else choices.selected_id,
+        "new_context_name": sent.new_context_name,
+        "show_on_map": sent.show_on_map == "yes",
+    }
 
 
 def _load(session: Any, staff: StaffIdentity, report_id: int) -> Report:
@@ -332,21 +359,29 @@ def _load(session: Any, staff: StaffIdentity, report_id: int) -> Report:
     return report
 
 
+def _entry_page(request: Request, session: Any, staff: StaffIdentity, report_id: int, *, status_code: int, **extra: Any) -> Response:
+    """The entry page again after a refused decision, read afresh (the write session is closed by then)."""
+    report = _load(session, staff, report_id)
+    context = _entry_context(session, staff, report, **extra)
+    return render(request, "moderation/entry.html", context, status_code=status_code)
+
+
 @router.post("/bulk")
-def bulk(request: Request, staff: Moderator, session: SessionDep, form: FormDep) -> Response:
-    ids = [int(v) for v in form.getlist("report_id") if isinstance(v, str) and v.isdigit()]
-    if form.get("action") == "reject_spam" and ids:
-        service.bulk_reject_spam(session, staff, ids)
+def bulk(staff: Moderator, session: WriteSession, data: Annotated[BulkForm, Form()]) -> Response:
+    if data.action == "reject_spam" and data.report_id:
+        service.bulk_reject_spam(session, staff, data.report_id)
     return RedirectResponse("/staff/moderation", status_code=303)
 
 
 @router.get("/{report_id}")
-def entry(request: Request, report_id: DbId, staff: Moderator, session: SessionDep, db: DatabaseDep, context_q: str = "") -> Response:
+def entry(request: Request, report_id: DbId, staff: Moderator, session: ReadSession, db: DatabaseDep, context_q: str = "") -> Response:
     report = _load(session, staff, report_id)
+    context = _entry_context(session, staff, report, context_q=context_q)
+    session.close()  # everything the page shows is loaded; the write below takes its own connection
     if report.first_opened_at is None:
         # Bookkeeping in its own short write, like the access log: an urgent entry nobody opens escalates.
         alerts.record_first_open(db, staff, report_id)
-    return render(request, "moderation/entry.html", _entry_context(session, staff, report, context_q=context_q))
+    return render(request, "moderation/entry.html", context)
 
 
 def format_metres(metres: float | None) -> str:
@@ -361,7 +396,7 @@ def format_metres(metres: float | None) -> str:
 
 
 @router.post("/{report_id}/acknowledge")
-def acknowledge(report_id: DbId, staff: Moderator, session: SessionDep) -> Response:
+def acknowledge(report_id: DbId, staff: Moderator, session: WriteSession) -> Response:
     report = _load(session, staff, report_id)
     alert = alerts.open_alert_for(session, report.area_id, report_id)
     if alert is not None:
@@ -369,14 +404,8 @@ def acknowledge(report_id: DbId, staff: Moderator, session: SessionDep) -> Respo
     return RedirectResponse(f"/staff/moderation/{report_id}", status_code=303)
 
 
-class SafeguardingCallForm(BaseModel):
-    """The moderator's answer to "could someone be in danger?"."""
-
-    urgent: Literal["yes", "no"] | None = None
-
-
 @router.post("/{report_id}/safeguarding-call")
-def safeguarding_call(report_id: DbId, staff: Moderator, session: SessionDep, data: Annotated[SafeguardingCallForm, Form()]) -> Response:
+def safeguarding_call(report_id: DbId, staff: Moderator, session: WriteSession, data: Annotated[SafeguardingCallForm, Form()]) -> Response:
     report = _load(session, staff, report_id)
     if data.urgent is not None:
         labels.make_call(session, staff, report, urgent=data.urgent == "yes")
@@ -384,7 +413,7 @@ def safeguarding_call(report_id: DbId, staff: Moderator, session: SessionDep, da
 
 
 @router.post("/{report_id}/claim")
-def claim(report_id: DbId, staff: Moderator, session: SessionDep) -> Response:
+def claim(report_id: DbId, staff: Moderator, session: WriteSession) -> Response:
     report = _load(session, staff, report_id)
     # If someone else moved it on first, the page shows who has it now.
     with contextlib.suppress(service.ModerationConflict):
@@ -392,70 +421,60 @@ def claim(report_id: DbId, staff: Moderator, session: SessionDep) -> Response:
     return RedirectResponse(f"/staff/moderation/{report_id}", status_code=303)
 
 
+PUBLISH_REFUSALS = {
+    "public_text_empty": _l("The public text is empty. Please write what can be shown."),
+    "context_missing": _l("Choose a context to link this entry to, or name a new one."),
+    "context_unknown": _l("That context is not in your area."),
+    "withdrawn_kept": _l("The reporter took this back. It is kept for safeguarding only and can't be published."),
+}
+
+
 @router.post("/{report_id}/publish")
-def publish(request: Request, report_id: DbId, staff: Moderator, session: SessionDep, form: FormDep) -> Response:
-    report = _load(session, staff, report_id)
-    accepted = {
-        field: {int(v) for v in form.getlist(f"accept_{field}") if isinstance(v, str) and v.isdigit()}
-        for field in ("description", "what_would_help")
-    }
-    context_id = str(form.get("context_id", ""))
+def publish(
+    request: Request, report_id: DbId, staff: Moderator, read: ReadSession, write: WriteSession, data: Annotated[PublishForm, Form()]
+) -> Response:
+    report = _load(write, staff, report_id)
     try:
         service.publish(
-            session,
+            write,
             staff,
             report,
-            expected_version=int(str(form.get("version", "0")) or 0),
-            public_description=str(form.get("public_description", "")),
-            public_what_would_help=str(form.get("public_what_would_help", "")),
-            accepted=accepted,
-            context_id=int(context_id) if context_id.isdigit() else None,
-            new_context_name=str(form.get("new_context_name", "")),
-            show_on_map=form.get("show_on_map") == "yes",
-        )
+            expected_version=data.version,
+            public_description=data.public_description,
+            public_what_would_help=data.public_what_would_help,
+            accepted=data.accepted(),
+            context_id=data.context_id,
+            new_context_name=data.new_context_name,
+            show_on_map=data.show_on_map == "yes",
+        )  # commits
     except service.ModerationConflict:
-        fresh = _load(session, staff, report_id)
-        return render(request, "moderation/entry.html", _entry_context(session, staff, fresh, conflict=True), status_code=409)
+        write.close()
+        return _entry_page(request, read, staff, report_id, conflict=True, status_code=409)
     except service.ModerationError as exc:
-        messages = {
-            "public_text_empty": _("The public text is empty. Please write what can be shown."),
-            "context_missing": _("Choose a context to link this entry to, or name a new one."),
-            "context_unknown": _("That context is not in your area."),
-            "withdrawn_kept": _("The reporter took this back. It is kept for safeguarding only and can't be published."),
-        }
-        return render(
-            request,
-            "moderation/entry.html",
-            _entry_context(
-                session, staff, report, error=messages.get(exc.code, exc.code),
-                public_description=str(form.get("public_description", "")),
-                public_what_would_help=str(form.get("public_what_would_help", "")),
-            ),
-            status_code=422,
-        )
+        write.close()
+        error = str(PUBLISH_REFUSALS.get(exc.code, exc.code))
+        return _entry_page(request, read, staff, report_id, sent=data, error=error, status_code=422)
     return RedirectResponse(f"/staff/moderation?done=published&entry={report_id}", status_code=303)
 
 
 @router.post("/{report_id}/reject")
-def reject(request: Request, report_id: DbId, staff: Moderator, session: SessionDep, form: FormDep) -> Response:
-    report = _load(session, staff, report_id)
+def reject(
+    request: Request, report_id: DbId, staff: Moderator, read: ReadSession, write: WriteSession, data: Annotated[RejectForm, Form()]
+) -> Response:
+    report = _load(write, staff, report_id)
     try:
-        service.reject(
-            session, staff, report, expected_version=int(str(form.get("version", "0")) or 0), reason=str(form.get("reason", ""))
-        )
+        service.reject(write, staff, report, expected_version=data.version, reason=data.reason)  # commits
     except service.ModerationConflict:
-        fresh = _load(session, staff, report_id)
-        return render(request, "moderation/entry.html", _entry_context(session, staff, fresh, conflict=True), status_code=409)
+        write.close()
+        return _entry_page(request, read, staff, report_id, conflict=True, status_code=409)
     except service.ModerationError:
-        return render(
-            request, "moderation/entry.html",
-            _entry_context(session, staff, report, error=_("Please choose a reason for not publishing.")), status_code=422,
-        )
+        write.close()
+        return _entry_page(request, read, staff, report_id, error=_("Please choose a reason for not publishing."), status_code=422)
     return RedirectResponse(f"/staff/moderation?done=rejected&entry={report_id}", status_code=303)
 
 
 @triage_router.get("")
-def triage_stats(request: Request, staff: Moderator, session: SessionDep) -> Response:
+def triage_stats(request: Request, staff: Moderator, session: ReadSession) -> Response:
     assert staff.area.id is not None
     rows = labels.stats(session, staff.area.id)
     return render(

@@ -10,10 +10,11 @@ else is looked up, and a goal or measure that is not this context's is refused b
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
@@ -22,25 +23,20 @@ from app.accounts.service import StaffIdentity
 from app.audit.access import ViewRecord, records_view
 from app.core.templating import render
 from app.core.types import utcnow
-from app.core.web import DbId, SessionDep, require_role, use_locale
+from app.core.web import DbId, ReadSession, WriteSession, require_role, use_locale
 from app.register import actions as actions_service
-from app.register import labels, service
+from app.register import forms, labels, service
 from app.register.models import Action, Context
 from app.register.outcomes import goals as outcome_goals
 from app.register.outcomes import measures as outcome_measures
 from app.register.outcomes import models as outcome_models
 from app.register.routes import _profile_page
-from app.workshops.forms import FormDep
 
 router = APIRouter(
     prefix="/staff/register", dependencies=[Depends(use_locale)], include_in_schema=False
 )
 OutcomesReader = Annotated[StaffIdentity, Depends(require_role(Role.STATUTORY, Role.MODERATOR))]
 OutcomesEditor = Annotated[StaffIdentity, Depends(require_role(Role.STATUTORY))]
-
-GOAL_FIELDS = ("title", "detail", "status", "review_date")
-MEASURE_FIELDS = ("what", "method", "kind", "unit", "baseline", "target")
-READING_FIELDS = ("value", "text", "observed_on")
 
 
 def _label(table: str, code: str | None) -> str:
@@ -53,20 +49,6 @@ def _context(session: Session, staff: StaffIdentity, context_id: int) -> Context
     if context is None:
         raise HTTPException(status_code=404)
     return context
-
-
-def _id(value: object) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        return 0
-
-
-def _date(value: str, code: str) -> date | None:
-    try:
-        return date.fromisoformat(value.strip()) if value.strip() else None
-    except ValueError as exc:
-        raise service.RegisterError(code) from exc
 
 
 def _outcomes_page(
@@ -113,34 +95,50 @@ def _outcomes_page(
     )
 
 
-def _refused(
-    request: Request,
-    session: Session,
-    context: Context,
-    code: str,
-    error_for: str,
-    values: dict[str, str],
-) -> Response:
-    session.rollback()
-    return _outcomes_page(
-        request,
-        session,
-        context,
-        status_code=422,
-        error=str(outcome_models.ERRORS[code]),
-        error_for=error_for,
-        values=values,
-    )
-
-
-def _back(context: Context, anchor: str = "") -> RedirectResponse:
+def _back(context_id: int, anchor: str = "") -> RedirectResponse:
     return RedirectResponse(
-        f"/staff/register/contexts/{context.id}/outcomes{anchor}", status_code=303
+        f"/staff/register/contexts/{context_id}/outcomes{anchor}", status_code=303
     )
 
 
-def _values(form: Any, names: tuple[str, ...], limit: int = 5000) -> dict[str, str]:
-    return {name: str(form.get(name, ""))[:limit] for name in names}
+@dataclass(frozen=True)
+class OutcomeChange:
+    """A change to a context's outcomes, made the same way by every form on the page."""
+
+    request: Request
+    staff: StaffIdentity
+    context_id: int
+    read: Session
+    write: Session
+
+    def run(self, change: Callable[[Context], str], *, error_for: str, typed: dict[str, str]) -> Response:
+        """Make `change` through the context, then back to the page at the anchor it returns
+        (post/redirect/get). A refusal rolls it back and shows the page again, read afresh, with the
+        message beside the form it came from (`error_for`) and what staff typed."""
+        context = _context(self.write, self.staff, self.context_id)
+        try:
+            anchor = change(context)
+        except service.RegisterError as exc:
+            self.write.close()
+            return _outcomes_page(
+                self.request,
+                self.read,
+                _context(self.read, self.staff, self.context_id),
+                status_code=422,
+                error=str(outcome_models.ERRORS[exc.code]),
+                error_for=error_for,
+                values=typed,
+            )
+        return _back(self.context_id, anchor)
+
+
+async def outcome_change(
+    request: Request, context_id: DbId, staff: OutcomesEditor, read: ReadSession, write: WriteSession
+) -> OutcomeChange:
+    return OutcomeChange(request, staff, context_id, read, write)
+
+
+OutcomeEdit = Annotated[OutcomeChange, Depends(outcome_change)]
 
 
 @router.get("/contexts/{context_id}/outcomes")
@@ -148,151 +146,100 @@ def outcomes_page(
     request: Request,
     context_id: DbId,
     staff: OutcomesReader,
-    session: SessionDep,
+    session: ReadSession,
     _: Annotated[ViewRecord, Depends(records_view("outcomes_viewed", subject="context_id"))],
 ) -> Response:
     return _outcomes_page(request, session, _context(session, staff, context_id))
 
 
-def _goal_input(values: dict[str, str]) -> outcome_goals.GoalInput:
-    return outcome_goals.GoalInput(
-        title=values["title"],
-        detail=values["detail"],
-        status=values["status"] or outcome_models.GoalStatus.NOT_STARTED,
-        review_date=_date(values["review_date"], "review_date_invalid"),
-    )
-
-
 @router.post("/contexts/{context_id}/outcomes/goals")
-def add_goal(
-    request: Request, context_id: DbId, staff: OutcomesEditor, session: SessionDep, form: FormDep
-) -> Response:
-    context = _context(session, staff, context_id)
-    values = _values(form, GOAL_FIELDS)
-    try:
-        goal = outcome_goals.create_goal(session, staff, context, _goal_input(values))
-    except service.RegisterError as exc:
-        return _refused(request, session, context, exc.code, "goal-new", values)
-    return _back(context, f"#goal-{goal.id}")
+def add_goal(edit: OutcomeEdit, data: Annotated[forms.GoalForm, Form()]) -> Response:
+    def change(context: Context) -> str:
+        goal = outcome_goals.create_goal(edit.write, edit.staff, context, data.goal_input())
+        return f"#goal-{goal.id}"
+
+    return edit.run(change, error_for="goal-new", typed=data.typed())
 
 
 @router.post("/contexts/{context_id}/outcomes/goal")
-def change_goal(
-    request: Request, context_id: DbId, staff: OutcomesEditor, session: SessionDep, form: FormDep
-) -> Response:
-    context = _context(session, staff, context_id)
-    goal_id = _id(form.get("goal_id", ""))
-    values = _values(form, GOAL_FIELDS)
-    try:
-        goal = outcome_goals.get_goal(session, context, goal_id)
-        outcome_goals.update_goal(session, staff, context, goal, _goal_input(values))
-    except service.RegisterError as exc:
-        return _refused(request, session, context, exc.code, f"goal-{goal_id}", values)
-    return _back(context, f"#goal-{goal.id}")
+def change_goal(edit: OutcomeEdit, data: Annotated[forms.GoalForm, Form()]) -> Response:
+    def change(context: Context) -> str:
+        goal = outcome_goals.get_goal(edit.write, context, data.goal)
+        outcome_goals.update_goal(edit.write, edit.staff, context, goal, data.goal_input())
+        return f"#goal-{goal.id}"
 
-
-def _measure_input(values: dict[str, str]) -> outcome_measures.MeasureInput:
-    return outcome_measures.MeasureInput(
-        what=values["what"],
-        method=values["method"],
-        kind=values["kind"],
-        unit=values["unit"],
-        baseline=values["baseline"],
-        target=values["target"],
-    )
+    return edit.run(change, error_for=f"goal-{data.goal}", typed=data.typed())
 
 
 @router.post("/contexts/{context_id}/outcomes/measures")
-def add_measure(
-    request: Request, context_id: DbId, staff: OutcomesEditor, session: SessionDep, form: FormDep
-) -> Response:
-    context = _context(session, staff, context_id)
-    goal_id = _id(form.get("goal_id", ""))
-    values = _values(form, MEASURE_FIELDS, 2000)
-    try:
-        goal = outcome_goals.get_goal(session, context, goal_id)
-        outcome_measures.add_measure(session, staff, context, goal, _measure_input(values))
-    except service.RegisterError as exc:
-        return _refused(request, session, context, exc.code, f"measure-new-{goal_id}", values)
-    return _back(context, f"#goal-{goal.id}")
+def add_measure(edit: OutcomeEdit, data: Annotated[forms.MeasureForm, Form()]) -> Response:
+    def change(context: Context) -> str:
+        goal = outcome_goals.get_goal(edit.write, context, data.goal)
+        outcome_measures.add_measure(edit.write, edit.staff, context, goal, data.measure_input())
+        return f"#goal-{goal.id}"
+
+    return edit.run(change, error_for=f"measure-new-{data.goal}", typed=data.typed())
 
 
 @router.post("/contexts/{context_id}/outcomes/measure")
-def change_measure(
-    request: Request, context_id: DbId, staff: OutcomesEditor, session: SessionDep, form: FormDep
-) -> Response:
-    context = _context(session, staff, context_id)
-    measure_id = _id(form.get("measure_id", ""))
-    values = _values(form, MEASURE_FIELDS, 2000)
-    try:
-        measure, goal = outcome_goals.get_measure(session, context, measure_id)
-        outcome_measures.update_measure(session, staff, context, measure, goal, _measure_input(values))
-    except service.RegisterError as exc:
-        return _refused(request, session, context, exc.code, f"measure-{measure_id}", values)
-    return _back(context, f"#measure-{measure.id}")
+def change_measure(edit: OutcomeEdit, data: Annotated[forms.MeasureForm, Form()]) -> Response:
+    def change(context: Context) -> str:
+        measure, goal = outcome_goals.get_measure(edit.write, context, data.measure)
+        outcome_measures.update_measure(edit.write, edit.staff, context, measure, goal, data.measure_input())
+        return f"#measure-{measure.id}"
+
+    return edit.run(change, error_for=f"measure-{data.measure}", typed=data.typed())
 
 
 @router.post("/contexts/{context_id}/outcomes/readings")
-def add_reading(
-    request: Request, context_id: DbId, staff: OutcomesEditor, session: SessionDep, form: FormDep
-) -> Response:
-    context = _context(session, staff, context_id)
-    measure_id = _id(form.get("measure_id", ""))
-    values = _values(form, READING_FIELDS, 2000)
-    try:
-        measure, goal = outcome_goals.get_measure(session, context, measure_id)
-        reading = outcome_measures.ReadingInput(
-            value=values["value"],
-            text=values["text"],
-            observed_on=_date(values["observed_on"], "reading_date_invalid"),
-        )
-        outcome_measures.record_reading(session, staff, context, measure, goal, reading)
-    except service.RegisterError as exc:
-        return _refused(request, session, context, exc.code, f"reading-{measure_id}", values)
-    return _back(context, f"#measure-{measure.id}")
+def add_reading(edit: OutcomeEdit, data: Annotated[forms.ReadingForm, Form()]) -> Response:
+    def change(context: Context) -> str:
+        measure, goal = outcome_goals.get_measure(edit.write, context, data.measure)
+        outcome_measures.record_reading(edit.write, edit.staff, context, measure, goal, data.reading_input())
+        return f"#measure-{measure.id}"
+
+    return edit.run(change, error_for=f"reading-{data.measure}", typed=data.typed())
 
 
 @router.post("/contexts/{context_id}/outcomes/links")
-def change_link(
-    request: Request, context_id: DbId, staff: OutcomesEditor, session: SessionDep, form: FormDep
-) -> Response:
+def change_link(edit: OutcomeEdit, data: Annotated[forms.LinkForm, Form()]) -> Response:
     """Links an action to a goal, or (with unlink=yes) takes the link away again."""
-    context = _context(session, staff, context_id)
-    goal_id = _id(form.get("goal_id", ""))
-    action_id = _id(form.get("action_id", ""))
-    try:
-        goal = outcome_goals.get_goal(session, context, goal_id)
-        if form.get("unlink") == "yes":
-            outcome_goals.unlink_action(session, staff, context, goal, action_id)
+
+    def change(context: Context) -> str:
+        goal = outcome_goals.get_goal(edit.write, context, data.goal)
+        if data.unlink == "yes":
+            outcome_goals.unlink_action(edit.write, edit.staff, context, goal, data.action)
         else:
-            outcome_goals.link_action(session, staff, context, goal, action_id)
-    except service.RegisterError as exc:
-        return _refused(request, session, context, exc.code, f"link-{goal_id}", {})
-    return _back(context, f"#goal-{goal.id}")
+            outcome_goals.link_action(edit.write, edit.staff, context, goal, data.action)
+        return f"#goal-{goal.id}"
+
+    return edit.run(change, error_for=f"link-{data.goal}", typed={})
 
 
 @router.post("/actions/{action_id}/dates")
 def action_dates(
-    request: Request, action_id: DbId, staff: OutcomesEditor, session: SessionDep, form: FormDep
+    request: Request,
+    action_id: DbId,
+    staff: OutcomesEditor,
+    read: ReadSession,
+    write: WriteSession,
+    data: Annotated[forms.ActionDatesForm, Form()],
 ) -> Response:
     """When an action started and was completed: the days its before-and-after comparison counts from."""
     assert staff.area.id is not None
-    action: Action | None = actions_service.get_action(session, staff.area.id, action_id)
+    action: Action | None = actions_service.get_action(write, staff.area.id, action_id)
     if action is None:
         raise HTTPException(status_code=404)
     try:
+        started_on, completed_on = data.dates()
         outcome_goals.set_action_dates(
-            session,
-            staff,
-            action,
-            started_on=_date(str(form.get("started_on", "")), "dates_invalid"),
-            completed_on=_date(str(form.get("completed_on", "")), "dates_invalid"),
+            write, staff, action, started_on=started_on, completed_on=completed_on
         )
     except service.RegisterError as exc:
-        session.rollback()
+        write.close()
         return _profile_page(
             request,
-            session,
+            read,
             staff,
             action.context_id,
             status_code=422,

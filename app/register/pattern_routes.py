@@ -8,17 +8,18 @@ Who may do what:
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlmodel import Session
 
 from app.accounts.models import Role
 from app.accounts.service import StaffIdentity
 from app.audit.access import ViewRecord, records_view
 from app.core.templating import render
-from app.core.web import DatabaseDep, require_role, use_locale
+from app.core.web import ReadSession, WriteSession, require_role, use_locale
 from app.register.patterns import page as pattern_page
 from app.register.patterns import settings as pattern_settings
 from app.register.patterns import words as pattern_words
@@ -38,7 +39,7 @@ def _area_id(staff: StaffIdentity) -> int:
 
 def _page(
     request: Request,
-    db: Any,
+    session: Session,
     staff: StaffIdentity,
     show: str,
     *,
@@ -47,11 +48,10 @@ def _page(
     saved: bool = False,
     status_code: int = 200,
 ) -> Response:
-    with db.read() as session:
-        views = pattern_page.patterns_page(session, _area_id(staff), show)
-        thresholds = pattern_settings.thresholds_for(session, _area_id(staff))
-        last_run = pattern_page.last_run(session, _area_id(staff))
-        label = pattern_words.facet_labels(category_names(session, _area_id(staff)))
+    views = pattern_page.patterns_page(session, _area_id(staff), show)
+    thresholds = pattern_settings.thresholds_for(session, _area_id(staff))
+    last_run = pattern_page.last_run(session, _area_id(staff))
+    label = pattern_words.facet_labels(category_names(session, _area_id(staff)))
     return render(
         request,
         "register/patterns.html",
@@ -78,21 +78,22 @@ def _page(
 def patterns_list(
     request: Request,
     staff: PatternReader,
-    db: DatabaseDep,
+    session: ReadSession,
     view: Annotated[ViewRecord, Depends(records_view("patterns_viewed"))],
     show: str = "",
     saved: str = "",
 ) -> Response:
     chosen = show if show in pattern_page.SHOW else ""
     view.note(show=chosen or "all")
-    return _page(request, db, staff, chosen, saved=saved == "1" and staff.has(Role.ADMIN))
+    return _page(request, session, staff, chosen, saved=saved == "1" and staff.has(Role.ADMIN))
 
 
 @router.post("/settings")
 def patterns_settings_save(
     request: Request,
     staff: AreaAdmin,
-    db: DatabaseDep,
+    read: ReadSession,
+    write: WriteSession,
     data: Annotated[pattern_settings.PatternSettingsForm, Form()],
 ) -> Response:
     values = {name: value.strip() for name, value in data.model_dump().items()}
@@ -101,13 +102,12 @@ def patterns_settings_save(
     except ValidationError as exc:
         return _page(
             request,
-            db,
+            read,
             staff,
             "",
             values=values,
             errors=pattern_settings.settings_errors(exc),
             status_code=400,
         )
-    with db.transaction() as session:
-        pattern_settings.save_settings(session, _area_id(staff), parsed, actor_id=staff.user.id)
+    pattern_settings.save_settings(write, _area_id(staff), parsed, actor_id=staff.user.id)
     return RedirectResponse("/staff/register/patterns?saved=1#thresholds-h", status_code=303)

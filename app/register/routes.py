@@ -11,12 +11,11 @@ Admins may use every staff page (see app.core.web.require_role).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
+from sqlmodel import Session
 
 from app.accounts.models import Role
 from app.accounts.service import StaffIdentity
@@ -25,11 +24,12 @@ from app.core.i18n import lazy_gettext as _l
 from app.core.i18n import local_day
 from app.core.templating import render
 from app.core.types import utcnow
-from app.core.web import DbId, PageNumber, SessionDep, require_role, use_locale
+from app.core.web import DbId, PageNumber, ReadSession, WriteSession, require_role, use_locale
 from app.register import actions as actions_service
 from app.register import (
     charts,
     exports,
+    forms,
     labels,
     listing,
     periods,
@@ -41,6 +41,7 @@ from app.register import (
 from app.register import panel as panel_service
 from app.register import profile as profiles
 from app.register.models import (
+    Action,
     ActionStatus,
     AssessmentField,
     Context,
@@ -50,7 +51,6 @@ from app.register.models import (
 )
 from app.reports.taxonomy import DAYS, TIME_BANDS
 from app.taxonomy.service import category_names
-from app.workshops.forms import FormDep
 from app.workshops.service import workshop_votes_by_context
 
 router = APIRouter(prefix="/staff/register", dependencies=[Depends(use_locale)], include_in_schema=False)
@@ -111,7 +111,7 @@ def _filters(status: str, kind: str, q: str, period: str, theme: str, neighbourh
 
 @router.get("")
 def register(
-    request: Request, staff: RegisterReader, session: SessionDep, view: Annotated[ViewRecord, Depends(records_view("list_viewed"))], status: str = "", kind: str = "", q: str = "",
+    request: Request, staff: RegisterReader, session: ReadSession, view: Annotated[ViewRecord, Depends(records_view("list_viewed"))], status: str = "", kind: str = "", q: str = "",
     period: str = periods.DEFAULT_PERIOD, theme: str = "", neighbourhood: str = "", sort: str = "activity", page: PageNumber = 1,
 ) -> Response:
     filters = _filters(status, kind, q, period, theme, neighbourhood, sort)
@@ -133,13 +133,13 @@ def register(
 
 
 @router.get("/map")
-def register_map(request: Request, staff: RegisterReader, session: SessionDep, _: Annotated[ViewRecord, Depends(records_view("map_viewed"))]) -> Response:
+def register_map(request: Request, staff: RegisterReader, session: ReadSession, _: Annotated[ViewRecord, Depends(records_view("map_viewed"))]) -> Response:
     contexts_map = staff_map.contexts_map(session, staff.area)
     return _render(request, "register/contexts_map.html", {"map": contexts_map})
 
 
 @router.get("/weighting")
-def weighting_page(request: Request, staff: RegisterReader, session: SessionDep, _: Annotated[ViewRecord, Depends(records_view("weighting_viewed"))]) -> Response:
+def weighting_page(request: Request, staff: RegisterReader, session: ReadSession, _: Annotated[ViewRecord, Depends(records_view("weighting_viewed"))]) -> Response:
     # The room's priorities: closed workshop dot-votes on published entries, per context.
     votes = workshop_votes_by_context(session, _area_id(staff))
     ranked = weighting.weigh_contexts(session, _area_id(staff), workshop_votes=votes)
@@ -150,11 +150,11 @@ def weighting_page(request: Request, staff: RegisterReader, session: SessionDep,
 
 
 @router.get("/panel")
-def panel(request: Request, staff: RegisterReader, session: SessionDep, _: Annotated[ViewRecord, Depends(records_view("panel_viewed"))]) -> Response:
+def panel(request: Request, staff: RegisterReader, session: ReadSession, _: Annotated[ViewRecord, Depends(records_view("panel_viewed"))]) -> Response:
     return _panel_page(request, session, staff)
 
 
-def _panel_page(request: Request, session: Any, staff: StaffIdentity, *, error: str = "", error_for: int | None = None) -> Response:
+def _panel_page(request: Request, session: Session, staff: StaffIdentity, *, error: str = "", error_for: int | None = None) -> Response:
     return _render(
         request, "register/panel.html",
         {
@@ -167,7 +167,7 @@ def _panel_page(request: Request, session: Any, staff: StaffIdentity, *, error: 
 
 
 @router.get("/panel.csv")
-def panel_export(staff: RegisterReader, session: SessionDep, _: Annotated[ViewRecord, Depends(records_view("exported", format="panel_csv"))]) -> Response:
+def panel_export(staff: RegisterReader, session: ReadSession, _: Annotated[ViewRecord, Depends(records_view("exported", format="panel_csv"))]) -> Response:
     body = exports.panel_csv(panel_service.panel_agenda(session, _area_id(staff)), category_names(session, _area_id(staff)))
     return Response(
         body, media_type="text/csv; charset=utf-8",
@@ -175,46 +175,21 @@ def panel_export(staff: RegisterReader, session: SessionDep, _: Annotated[ViewRe
     )
 
 
-def _date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError as exc:
-        raise service.RegisterError("date_invalid") from exc
-
-
-def _action_input(form: FormData, prefix: str = "") -> actions_service.ActionInput:
-    def value(key: str) -> str:
-        return str(form.get(prefix + key, ""))
-
-    return actions_service.ActionInput(
-        title=value("title")[:200], owner_organisation=value("owner_organisation")[:160], response_type=value("response_type"),
-        status=value("status") or ActionStatus.PLANNED, due_date=_date(value("due_date")), detail=value("detail")[:5000],
-        public_summary=value("public_summary")[:1000],
-    )
-
-
 @router.post("/panel/{context_id}/decision")
-def record_decision(request: Request, context_id: DbId, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
-    context = _context(session, staff, context_id)
+def record_decision(
+    request: Request, context_id: DbId, staff: RegisterEditor, read: ReadSession, write: WriteSession, data: Annotated[forms.DecisionForm, Form()]
+) -> Response:
+    context = _context(write, staff, context_id)
     try:
-        panel_date = _date(str(form.get("panel_date", ""))) or utcnow().date()
-        action = _action_input(form, "action_") if str(form.get("action_title", "")).strip() else None
-        panel_service.record_decision(
-            session, staff, context,
-            panel_service.DecisionInput(
-                panel_date=panel_date, decision=str(form.get("decision", ""))[:5000], to_status=str(form.get("to_status", "")) or None,
-                keep_on_agenda=form.get("keep_on_agenda") == "yes",
-            ),
-            action,
-        )
+        panel_service.record_decision(write, staff, context, data.decision_input(utcnow().date()), data.action_input())
     except service.RegisterError as exc:
-        session.rollback()
-        return _panel_page(request, session, staff, error=str(ERRORS[exc.code]), error_for=context_id)
+        write.close()
+        return _panel_page(request, read, staff, error=str(ERRORS[exc.code]), error_for=context_id)
     return RedirectResponse("/staff/register/panel", status_code=303)
 
 
 @router.get("/access-log")
-def access_log_page(request: Request, staff: AreaAdmin, session: SessionDep, view: Annotated[ViewRecord, Depends(records_view("access_log_viewed"))], page: PageNumber = 1) -> Response:
+def access_log_page(request: Request, staff: AreaAdmin, session: ReadSession, view: Annotated[ViewRecord, Depends(records_view("access_log_viewed"))], page: PageNumber = 1) -> Response:
     page = max(page, 1)
     entries, total = access_log(session, _area_id(staff), page=page)
     view.note(page=page)
@@ -222,7 +197,7 @@ def access_log_page(request: Request, staff: AreaAdmin, session: SessionDep, vie
     return _render(request, "register/access_log.html", {"entries": entries, "total": total, "page": page, "pages": max((total + per_page - 1) // per_page, 1)})
 
 
-def _context(session: Any, staff: StaffIdentity, context_id: int) -> Context:
+def _context(session: Session, staff: StaffIdentity, context_id: int) -> Context:
     context = service.get_context(session, _area_id(staff), context_id)
     if context is None:
         raise HTTPException(status_code=404)
@@ -230,7 +205,7 @@ def _context(session: Any, staff: StaffIdentity, context_id: int) -> Context:
 
 
 def _profile_page(
-    request: Request, session: Any, staff: StaffIdentity, context_id: int, *, status_code: int = 200, entries_page: int = 1,
+    request: Request, session: Session, staff: StaffIdentity, context_id: int, *, status_code: int = 200, entries_page: int = 1,
     window_weeks: int = 8, window_anchor: str = "start", **extra: Any
 ) -> Response:
     profile = profiles.context_profile(
@@ -260,14 +235,15 @@ def _profile_page(
     )
 
 
-def _error_page(request: Request, session: Any, staff: StaffIdentity, context_id: int, code: str, section: str, **extra: Any) -> Response:
-    session.rollback()
-    return _profile_page(request, session, staff, context_id, status_code=422, error=str(ERRORS[code]), error_section=section, **extra)
+def _error_page(request: Request, read: Session, write: Session, staff: StaffIdentity, context_id: int, code: str, section: str, **extra: Any) -> Response:
+    """The context's page again with the message, read afresh once the refused change is rolled back."""
+    write.close()
+    return _profile_page(request, read, staff, context_id, status_code=422, error=str(ERRORS[code]), error_section=section, **extra)
 
 
 @router.get("/contexts/{context_id}")
 def context_page(
-    request: Request, context_id: DbId, staff: RegisterReader, session: SessionDep,
+    request: Request, context_id: DbId, staff: RegisterReader, session: ReadSession,
     view: Annotated[ViewRecord, Depends(records_view("context_viewed", subject="context_id"))], entries: int = 1,
     weeks: int = 8, anchor: str = "start",
 ) -> Response:
@@ -281,76 +257,67 @@ def _back(context_id: int, anchor: str = "") -> RedirectResponse:
 
 
 @router.post("/contexts/{context_id}/status")
-def change_status(request: Request, context_id: DbId, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
-    context = _context(session, staff, context_id)
+def change_status(request: Request, context_id: DbId, staff: RegisterEditor, read: ReadSession, write: WriteSession, data: Annotated[forms.StatusForm, Form()]) -> Response:
+    context = _context(write, staff, context_id)
     try:
-        service.change_status(session, staff, context, str(form.get("status", "")), str(form.get("note", "")))
+        service.change_status(write, staff, context, data.status, data.note)
     except service.RegisterError as exc:
-        return _error_page(request, session, staff, context_id, exc.code, "status")
+        return _error_page(request, read, write, staff, context_id, exc.code, "status")
     return _back(context_id, "#status-h")
 
 
 @router.post("/contexts/{context_id}/flag")
-def flag(request: Request, context_id: DbId, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
-    context = _context(session, staff, context_id)
+def flag(request: Request, context_id: DbId, staff: RegisterEditor, read: ReadSession, write: WriteSession, data: Annotated[forms.FlagForm, Form()]) -> Response:
+    context = _context(write, staff, context_id)
     try:
-        service.flag_for_panel(session, staff, context, str(form.get("reason", "")))
+        service.flag_for_panel(write, staff, context, data.reason)
     except service.RegisterError as exc:
-        return _error_page(request, session, staff, context_id, exc.code, "status")
+        return _error_page(request, read, write, staff, context_id, exc.code, "status")
     return _back(context_id)
 
 
 @router.post("/contexts/{context_id}/assessment")
-def assessment(request: Request, context_id: DbId, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
+def assessment(context_id: DbId, staff: RegisterEditor, session: WriteSession, data: Annotated[forms.AssessmentForm, Form()]) -> Response:
     context = _context(session, staff, context_id)
-    values = {name.value: str(form.get(name.value, "")) for name in AssessmentField if name.value in form}
-    service.update_assessment(session, staff, context, values, str(form["neighbourhood"]) if "neighbourhood" in form else None)
+    service.update_assessment(session, staff, context, data.notes, data.neighbourhood)
     return _back(context_id, "#assessment-h")
 
 
 @router.post("/contexts/{context_id}/merge")
-def merge(request: Request, context_id: DbId, staff: RegisterCurator, session: SessionDep, form: FormDep) -> Response:
-    source = _context(session, staff, context_id)
-    try:
-        target_id = int(str(form.get("target_id", "")))
-    except ValueError:
-        return _error_page(request, session, staff, context_id, "not_found", "merge")
-    target = service.get_context(session, _area_id(staff), target_id)
+def merge(request: Request, context_id: DbId, staff: RegisterCurator, read: ReadSession, write: WriteSession, data: Annotated[forms.MergeForm, Form()]) -> Response:
+    source = _context(write, staff, context_id)
+    target = service.get_context(write, _area_id(staff), data.target) if data.target else None
     if target is None:
-        return _error_page(request, session, staff, context_id, "not_found", "merge")
+        return _error_page(request, read, write, staff, context_id, "not_found", "merge")
     try:
-        regrouping.merge_contexts(session, staff, source, target, str(form.get("note", "")))
+        regrouping.merge_contexts(write, staff, source, target, data.note)
     except service.RegisterError as exc:
-        return _error_page(request, session, staff, context_id, exc.code, "merge")
-    return _back(target_id)
+        return _error_page(request, read, write, staff, context_id, exc.code, "merge")
+    return _back(data.target)
 
 
 @router.post("/contexts/{context_id}/split")
-def split(request: Request, context_id: DbId, staff: RegisterCurator, session: SessionDep, form: FormDep) -> Response:
-    source = _context(session, staff, context_id)
-    entry_ids = [int(str(v)) for v in form.getlist("entry_id") if str(v).isdigit()]
+def split(request: Request, context_id: DbId, staff: RegisterCurator, read: ReadSession, write: WriteSession, data: Annotated[forms.SplitForm, Form()]) -> Response:
+    source = _context(write, staff, context_id)
     try:
-        new = regrouping.split_context(
-            session, staff, source, entry_ids, name=str(form.get("name", ""))[:160], kind=str(form.get("kind", "")), note=str(form.get("note", ""))
-        )
+        new = regrouping.split_context(write, staff, source, data.entry_ids, name=data.name[:160], kind=data.kind, note=data.note)
     except service.RegisterError as exc:
-        return _error_page(request, session, staff, context_id, exc.code, "split")
+        return _error_page(request, read, write, staff, context_id, exc.code, "split")
     assert new.id is not None
     return _back(new.id)
 
 
 @router.post("/contexts/{context_id}/actions")
-def add_action(request: Request, context_id: DbId, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
-    context = _context(session, staff, context_id)
-    values = {key: str(form.get(key, "")) for key in ("title", "owner_organisation", "response_type", "status", "due_date", "detail", "public_summary")}
+def add_action(request: Request, context_id: DbId, staff: RegisterEditor, read: ReadSession, write: WriteSession, data: Annotated[forms.ActionForm, Form()]) -> Response:
+    context = _context(write, staff, context_id)
     try:
-        actions_service.record_action(session, staff, context, _action_input(form))
+        actions_service.record_action(write, staff, context, data.action_input())
     except service.RegisterError as exc:
-        return _error_page(request, session, staff, context_id, exc.code, "action", action_values=values)
+        return _error_page(request, read, write, staff, context_id, exc.code, "action", action_values=data.typed())
     return _back(context_id, "#actions")
 
 
-def _action(session: Any, staff: StaffIdentity, action_id: int) -> Any:
+def _action(session: Session, staff: StaffIdentity, action_id: int) -> Action:
     action = actions_service.get_action(session, _area_id(staff), action_id)
     if action is None:
         raise HTTPException(status_code=404)
@@ -358,34 +325,34 @@ def _action(session: Any, staff: StaffIdentity, action_id: int) -> Any:
 
 
 @router.post("/actions/{action_id}/update")
-def update_action(request: Request, action_id: DbId, staff: RegisterEditor, session: SessionDep, form: FormDep) -> Response:
-    action = _action(session, staff, action_id)
+def update_action(request: Request, action_id: DbId, staff: RegisterEditor, read: ReadSession, write: WriteSession, data: Annotated[forms.ActionUpdateForm, Form()]) -> Response:
+    action = _action(write, staff, action_id)
     try:
-        actions_service.update_action(session, staff, action, status=str(form.get("status", "")), due_date=_date(str(form.get("due_date", ""))))
+        actions_service.update_action(write, staff, action, status=data.status, due_date=data.due())
     except service.RegisterError as exc:
-        return _error_page(request, session, staff, action.context_id, exc.code, "action")
+        return _error_page(request, read, write, staff, action.context_id, exc.code, "action")
     return _back(action.context_id, "#actions")
 
 
 @router.post("/actions/{action_id}/publish")
-def publish_action(request: Request, action_id: DbId, staff: SummaryPublisher, session: SessionDep, form: FormDep) -> Response:
-    action = _action(session, staff, action_id)
+def publish_action(request: Request, action_id: DbId, staff: SummaryPublisher, read: ReadSession, write: WriteSession, data: Annotated[forms.PublishForm, Form()]) -> Response:
+    action = _action(write, staff, action_id)
     try:
-        actions_service.publish_action(session, staff, action, str(form.get("public_summary", "")))
+        actions_service.publish_action(write, staff, action, data.public_summary)
     except service.RegisterError as exc:
-        return _error_page(request, session, staff, action.context_id, exc.code, "action")
+        return _error_page(request, read, write, staff, action.context_id, exc.code, "action")
     return _back(action.context_id, "#actions")
 
 
 @router.post("/actions/{action_id}/unpublish")
-def unpublish_action(action_id: DbId, staff: SummaryPublisher, session: SessionDep) -> Response:
+def unpublish_action(action_id: DbId, staff: SummaryPublisher, session: WriteSession) -> Response:
     action = _action(session, staff, action_id)
     actions_service.unpublish_action(session, staff, action)
     return _back(action.context_id, "#actions")
 
 
 @router.get("/export.csv")
-def export_csv(staff: RegisterReader, session: SessionDep, _: Annotated[ViewRecord, Depends(records_view("exported", format="csv"))]) -> Response:
+def export_csv(staff: RegisterReader, session: ReadSession, _: Annotated[ViewRecord, Depends(records_view("exported", format="csv"))]) -> Response:
     body = exports.entries_csv(session, _area_id(staff))
     return Response(
         body, media_type="text/csv; charset=utf-8",
@@ -394,7 +361,7 @@ def export_csv(staff: RegisterReader, session: SessionDep, _: Annotated[ViewReco
 
 
 @router.get("/export.geojson")
-def export_geojson(staff: RegisterReader, session: SessionDep, _: Annotated[ViewRecord, Depends(records_view("exported", format="geojson"))]) -> Response:
+def export_geojson(staff: RegisterReader, session: ReadSession, _: Annotated[ViewRecord, Depends(records_view("exported", format="geojson"))]) -> Response:
     body = exports.dumps(exports.contexts_geojson(session, _area_id(staff)))
     return Response(
         body, media_type="application/geo+json",

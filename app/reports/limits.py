@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from app.core.config import Settings
+from app.core.ratelimit import app_rate_limiter
 from app.core.web import client_address
 
 TRACK_LIMIT = 60  # receipt-code tries an hour from one connection, shared by every /track post
@@ -19,11 +20,11 @@ WINDOW_SECONDS = 3600
 
 def report_allowed(request: Request, settings: Settings) -> bool:
     """Count one report send from this connection; False once it is over the area's hourly limit."""
-    limiter = request.app.state.rate_limiter
+    limiter = app_rate_limiter(request)
     return bool(limiter.hit("report", client_address(request, settings), limit=settings.report_rate_limit, window_seconds=WINDOW_SECONDS))
 
 
 def track_allowed(request: Request, settings: Settings) -> bool:
     """Count one receipt-code try from this connection; False once it is over TRACK_LIMIT an hour."""
-    limiter = request.app.state.rate_limiter
+    limiter = app_rate_limiter(request)
     return bool(limiter.hit("track", client_address(request, settings), limit=TRACK_LIMIT, window_seconds=WINDOW_SECONDS))

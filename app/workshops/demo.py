@@ -10,11 +10,11 @@ from sqlmodel import Session, col, select
 from app.accounts.models import Membership, Role, User
 from app.accounts.service import StaffIdentity
 from app.areas.models import Area
+from app.core.live import InProcessBroker
 from app.core.types import utcnow
 from app.reports import service as reports
 from app.reports.schemas import ReportCreate
-from app.workshops import service
-from app.workshops.live import InProcessBroker
+from app.workshops import entries, service, wall, wording
 from app.workshops.models import VotingStatus
 from app.workshops.schemas import WordingQuestionCreate, WorkshopCreate
 
@@ -77,7 +77,7 @@ def load_demo_workshop(session: Session, area_id: int) -> None:
     phones = [
         service.join(session, area, workshop.join_code, session_minutes=60)[0] for _ in range(4)
     ]
-    entries = []
+    entry_ids = []
     for n, (kind, _place, words, helps) in enumerate(ENTRIES):
         data = ReportCreate.model_validate(
             {
@@ -89,17 +89,17 @@ def load_demo_workshop(session: Session, area_id: int) -> None:
                 "submission_token": reports.new_submission_token(),
             }
         )
-        entry = service.add_entry(
+        entry = entries.add_entry(
             session, area, phones[n % len(phones)], data, language="en", live=quiet
         )
         assert entry.id is not None
-        service.check_entry(session, staff, workshop, entry.id, show=True, live=quiet)
-        entries.append(entry.id)
-    service.set_voting(session, staff, workshop, VotingStatus.OPEN, live=quiet)
+        wall.check_entry(session, staff, workshop, entry.id, show=True, live=quiet)
+        entry_ids.append(entry.id)
+    wall.set_voting(session, staff, workshop, VotingStatus.OPEN, live=quiet)
     for who, picks in zip(phones, DOTS, strict=True):
         for pick in picks:
-            service.toggle_vote(session, who, entries[pick], live=quiet)
-    question = service.ask_wording(
+            wall.toggle_vote(session, who, entry_ids[pick], live=quiet)
+    question = wording.ask_wording(
         session,
         area,
         staff,
@@ -113,12 +113,12 @@ def load_demo_workshop(session: Session, area_id: int) -> None:
         ),
         live=quiet,
     )
-    options = service.wording_results(session, [question])[0].options
+    options = wording.wording_results(session, [question])[0].options
     for who, choice in zip(phones, (1, 1, 2, 1), strict=True):
         option_id = options[choice][0].id
         assert question.id is not None and option_id is not None
-        service.answer_wording(session, who, question.id, option_id, live=quiet)
+        wording.answer_wording(session, who, question.id, option_id, live=quiet)
     assert question.id is not None
-    service.close_wording(session, staff, workshop, question.id, live=quiet)
-    service.set_voting(session, staff, workshop, VotingStatus.CLOSED, live=quiet)
+    wording.close_wording(session, staff, workshop, question.id, live=quiet)
+    wall.set_voting(session, staff, workshop, VotingStatus.CLOSED, live=quiet)
     service.end_workshop(session, staff, workshop, live=quiet)

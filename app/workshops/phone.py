@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.reports import service as reports
-from app.workshops import service, walks
+from app.workshops import walks, wall
 from app.workshops.models import VotingStatus, Workshop, WorkshopParticipant
 
 
@@ -19,15 +19,15 @@ def board_context(
     session: Session, workshop: Workshop, participant: WorkshopParticipant
 ) -> dict[str, Any]:
     assert workshop.id is not None and participant.id is not None
-    wall = (
-        service.wall_entries(session, workshop.id)
+    shown = (
+        wall.wall_entries(session, workshop.id)
         if workshop.voting != VotingStatus.NOT_STARTED
         else []
     )
-    mine = service.my_votes(session, participant.id)
+    mine = wall.my_votes(session, participant.id)
     return {
-        "wall": wall,
-        "counts": service.vote_counts(session, workshop.id) if wall else {},
+        "wall": shown,
+        "counts": wall.vote_counts(session, workshop.id) if shown else {},
         "my_votes": mine,
         "dots_left": workshop.votes_per_person - len(mine),
         "voting_open": workshop.voting == VotingStatus.OPEN and workshop.ended_at is None,

@@ -7,27 +7,36 @@ import io
 from typing import Annotated, Any
 
 import segno
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session
 
 from app.accounts.models import Role
 from app.accounts.service import StaffIdentity
 from app.areas.lookup import load_area_data
-from app.core import i18n
+from app.core import i18n, live
 from app.core.i18n import gettext as _
+from app.core.live import LiveBrokerDep
 from app.core.security import csrf_token
 from app.core.templating import render
 from app.core.types import utcnow
-from app.core.web import DatabaseDep, DbId, SessionDep, SettingsDep, require_role, use_locale
+from app.core.web import (
+    DatabaseDep,
+    DbId,
+    ReadSession,
+    SettingsDep,
+    WriteSession,
+    require_role,
+    use_locale,
+)
 from app.moderation.routes import highlighted
 from app.moderation.triage import KIND_LABELS as PII_LABELS
 from app.reports.taxonomy import KIND_LABELS
 from app.taxonomy import service as taxonomy
 from app.taxonomy.defaults import QUESTION_NAMES
-from app.workshops import live, service, stream, walks
-from app.workshops.forms import FormDep
+from app.workshops import outcome, service, stream, walks, wall, wording
+from app.workshops.events import WorkshopError, events_after
 from app.workshops.models import VotingStatus, WallStatus, Workshop, WorkshopMode
 from app.workshops.schemas import WordingQuestionCreate, WorkshopCreate
 
@@ -35,7 +44,92 @@ router = APIRouter(
     prefix="/staff/workshops", dependencies=[Depends(use_locale)], include_in_schema=False
 )
 Facilitator = Annotated[StaffIdentity, Depends(require_role(Role.FACILITATOR))]
-Live = Annotated[live.LiveBroker, Depends(live.get_broker)]
+
+
+# The facilitator's forms as posted: plain strings (and lists for checkbox groups), judged after,
+# so a wrong answer comes back as a message with everything typed still on the page.
+
+
+class WorkshopForm(BaseModel):
+    """The make-a-workshop form; WorkshopCreate judges it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    title: str = ""
+    held_on: str = ""
+    language: str = ""
+    prompts: str = ""
+    votes_per_person: str = ""
+    mode: str = ""
+    route: str = ""
+    kinds: list[str] = Field(default_factory=list)
+    csrf_token: str = ""
+
+
+def _numbers(values: list[str]) -> set[int]:
+    return {int(value) for value in values if value.isdigit()}
+
+
+class CheckForm(BaseModel):
+    """The wall check: show or hold, and which suggested personal details to keep (by number)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    decision: str = ""
+    keep_description: list[str] = Field(default_factory=list)
+    keep_what_would_help: list[str] = Field(default_factory=list)
+    csrf_token: str = ""
+
+    @property
+    def show(self) -> bool:
+        return self.decision == "show"
+
+    @property
+    def keep(self) -> dict[str, set[int]]:
+        return {
+            "description": _numbers(self.keep_description),
+            "what_would_help": _numbers(self.keep_what_would_help),
+        }
+
+
+class VotingForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    voting: str = ""
+    csrf_token: str = ""
+
+    @property
+    def status(self) -> VotingStatus:
+        return VotingStatus.OPEN if self.voting == "open" else VotingStatus.CLOSED
+
+
+class QuestionForm(BaseModel):
+    """A wording question to the room: `target` is "<kind>|<key>", `options` one per line."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    target: str = ""
+    options: str = ""
+    csrf_token: str = ""
+
+    def question(self) -> WordingQuestionCreate:
+        """The question, judged; raises ValidationError when it is not one the room can answer."""
+        kind, _sep, key = self.target.partition("|")
+        return WordingQuestionCreate.model_validate(
+            {"kind": kind, "key": key, "options": self.options}
+        )
+
+
+class WalkMoveForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    position: str = ""
+    csrf_token: str = ""
+
+    @property
+    def stop(self) -> int:
+        """The stop to move to; anything but a number is no stop (0), which move_to refuses."""
+        return int(self.position) if self.position.isdigit() else 0
 
 
 def _load(session: Session, staff: StaffIdentity, workshop_id: int) -> Workshop:
@@ -56,7 +150,7 @@ def spaced(code: str) -> str:
 
 
 @router.get("")
-def workshops(request: Request, staff: Facilitator, session: SessionDep) -> Response:
+def workshops(request: Request, staff: Facilitator, session: ReadSession) -> Response:
     return _list_page(request, staff, session, {}, {})
 
 
@@ -99,25 +193,25 @@ def _list_page(
 
 @router.post("")
 def create(
-    request: Request, staff: Facilitator, session: SessionDep, settings: SettingsDep, form: FormDep
+    request: Request,
+    staff: Facilitator,
+    read: ReadSession,
+    write: WriteSession,
+    settings: SettingsDep,
+    data: Annotated[WorkshopForm, Form()],
 ) -> Response:
-    values: dict[str, Any] = {
-        key: form.get(key, "")
-        for key in ("title", "held_on", "language", "prompts", "votes_per_person", "mode", "route")
-    }
-    values["kinds"] = [v for v in form.getlist("kinds") if isinstance(v, str)]
+    values: dict[str, Any] = data.model_dump(exclude={"csrf_token"})
     values["mode"] = values["mode"] or WorkshopMode.WORKSHOP
     if values["mode"] == WorkshopMode.SAFETY_WALK and not values["kinds"]:
-        values["kinds"] = list(
-            KIND_LABELS
-        )  # a walk asks about every kind (service.create_workshop)
+        # A walk asks about every kind (service.create_workshop).
+        values["kinds"] = list(KIND_LABELS)
     route = (
-        walks.parse_route(str(values["route"]), load_area_data(session, staff.area))
+        walks.parse_route(data.route, load_area_data(read, staff.area))
         if values["mode"] == WorkshopMode.SAFETY_WALK
         else []
     )
     try:
-        data = WorkshopCreate.model_validate(values)
+        workshop_data = WorkshopCreate.model_validate(values)
     except ValidationError as exc:
         messages = {
             "title": _("Please give the workshop a title."),
@@ -133,16 +227,17 @@ def create(
             for e in exc.errors()
             if e["loc"]
         }
-        return _list_page(request, staff, session, values, errors, status=422)
-    if data.mode == WorkshopMode.SAFETY_WALK and not 1 <= len(route) <= walks.STOPS_MAX:
+        return _list_page(request, staff, read, values, errors, status=422)
+    if workshop_data.mode == WorkshopMode.SAFETY_WALK and not 1 <= len(route) <= walks.STOPS_MAX:
         message = (
             _("Please list the stops of the walk, one per line.")
             if not route
             else _("A walk can have up to %(max)s stops.", max=walks.STOPS_MAX)
         )
-        return _list_page(request, staff, session, values, {"route": message}, status=422)
+        return _list_page(request, staff, read, values, {"route": message}, status=422)
+    read.close()
     workshop = service.create_workshop(
-        session, staff.area, staff, data, code_hours=settings.workshop_code_hours, route=route
+        write, staff.area, staff, workshop_data, code_hours=settings.workshop_code_hours, route=route
     )
     return RedirectResponse(f"/staff/workshops/{workshop.id}", status_code=303)
 
@@ -159,10 +254,10 @@ def _console_context(
         "workshop": workshop,
         "join_url": join_url(request, workshop),
         "code": spaced(workshop.join_code),
-        "waiting": service.waiting_entries(session, workshop.id),
-        "wall": service.wall_entries(session, workshop.id),
-        "counts": service.vote_counts(session, workshop.id),
-        "questions": service.wording_results(session, service.questions_of(session, workshop.id)),
+        "waiting": wall.waiting_entries(session, workshop.id),
+        "wall": wall.wall_entries(session, workshop.id),
+        "counts": wall.vote_counts(session, workshop.id),
+        "questions": wording.wording_results(session, wording.questions_of(session, workshop.id)),
         "seq": workshop.event_seq,
         "kinds": KIND_LABELS,
         "pii_labels": PII_LABELS,
@@ -176,47 +271,68 @@ def _console_context(
     } | extra
 
 
+def _console_with_error(
+    request: Request,
+    session: Session,
+    staff: StaffIdentity,
+    workshop_id: int,
+    error: str,
+    *,
+    status: int,
+) -> Response:
+    """The console again, read afresh after a change that was refused (its write session closed)."""
+    workshop = _load(session, staff, workshop_id)
+    return render(
+        request,
+        "workshops/console.html",
+        _console_context(request, session, staff, workshop, error=error),
+        status_code=status,
+    )
+
+
+def _snapshot(session: Session) -> Session:
+    """A read whose rows and event number agree, so the live stream resumes exactly where the page
+    left off (on PostgreSQL a REPEATABLE READ snapshot; a SQLite read transaction is one already).
+    Set before the session's first statement."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    return session
+
+
 @router.get("/{workshop_id}")
-def console(request: Request, workshop_id: DbId, staff: Facilitator, db: DatabaseDep) -> Response:
-    with _snapshot(db) as session:
-        workshop = _load(session, staff, workshop_id)
-        return render(
-            request, "workshops/console.html", _console_context(request, session, staff, workshop)
-        )
+def console(
+    request: Request, workshop_id: DbId, staff: Facilitator, session: ReadSession
+) -> Response:
+    _snapshot(session)
+    workshop = _load(session, staff, workshop_id)
+    return render(
+        request, "workshops/console.html", _console_context(request, session, staff, workshop)
+    )
 
 
 @router.get("/{workshop_id}/wall")
-def wall(request: Request, workshop_id: DbId, staff: Facilitator, db: DatabaseDep) -> Response:
-    with _snapshot(db) as session:
-        workshop = _load(session, staff, workshop_id)
-        assert workshop.id is not None
-        context = {
-            "workshop": workshop,
-            "join_url": join_url(request, workshop),
-            "code": spaced(workshop.join_code),
-            "wall": service.wall_entries(session, workshop.id),
-            "counts": service.vote_counts(session, workshop.id),
-            "questions": service.wording_results(
-                session, service.questions_of(session, workshop.id)
-            ),
-            "seq": workshop.event_seq,
-            "kinds": KIND_LABELS,
-            "joinable": workshop.is_joinable(utcnow()),
-            "walk_progress": walks.progress(session, workshop) if workshop.is_safety_walk else None,
-            "view": stream.WALL,
-            # Without JavaScript there is no live stream: the projector page reloads itself instead.
-            "refresh_without_js": True,
-        }
-        return render(request, "workshops/wall.html", context)
-
-
-def _snapshot(db: Any) -> Any:
-    """A read whose rows and event number agree, so the live stream resumes exactly where the page
-    left off (on PostgreSQL a REPEATABLE READ snapshot; a SQLite read transaction is one already)."""
-    session: Session = db.session()
-    if not db.is_sqlite:
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    return session
+def wall_page(
+    request: Request, workshop_id: DbId, staff: Facilitator, session: ReadSession
+) -> Response:
+    _snapshot(session)
+    workshop = _load(session, staff, workshop_id)
+    assert workshop.id is not None
+    context = {
+        "workshop": workshop,
+        "join_url": join_url(request, workshop),
+        "code": spaced(workshop.join_code),
+        "wall": wall.wall_entries(session, workshop.id),
+        "counts": wall.vote_counts(session, workshop.id),
+        "questions": wording.wording_results(session, wording.questions_of(session, workshop.id)),
+        "seq": workshop.event_seq,
+        "kinds": KIND_LABELS,
+        "joinable": workshop.is_joinable(utcnow()),
+        "walk_progress": walks.progress(session, workshop) if workshop.is_safety_walk else None,
+        "view": stream.WALL,
+        # Without JavaScript there is no live stream: the projector page reloads itself instead.
+        "refresh_without_js": True,
+    }
+    return render(request, "workshops/wall.html", context)
 
 
 @router.get("/{workshop_id}/events")
@@ -226,12 +342,15 @@ def events(
     staff: Facilitator,
     db: DatabaseDep,
     settings: SettingsDep,
-    broker: Live,
+    broker: LiveBrokerDep,
     view: str = stream.WALL,
     after: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
-    """The live stream (text/event-stream) for the wall or the console, resumable by event number."""
-    with db.session() as session:
+    """The live stream (text/event-stream) for the wall or the console, resumable by event number.
+
+    Each read has its own short read session: none is held open for the stream's lifetime.
+    """
+    with db.read() as session:
         workshop = _load(session, staff, workshop_id)
     assert workshop.id is not None
     if view not in stream.VIEWS:
@@ -241,8 +360,8 @@ def events(
         after = int(last_event_id)
 
     def load(wid: int, last: int) -> list[Any]:
-        with db.session() as s:
-            return list(service.events_after(s, wid, last))
+        with db.read() as s:
+            return list(events_after(s, wid, last))
 
     render_batch = functools.partial(
         stream.render_batch,
@@ -267,30 +386,19 @@ def events(
 
 @router.post("/{workshop_id}/entries/{entry_id}/check")
 def check(
-    request: Request,
     workshop_id: DbId,
     entry_id: DbId,
     staff: Facilitator,
-    session: SessionDep,
-    broker: Live,
-    form: FormDep,
+    session: WriteSession,
+    broker: LiveBrokerDep,
+    data: Annotated[CheckForm, Form()],
 ) -> Response:
     workshop = _load(session, staff, workshop_id)
-    keep = {
-        field: {int(v) for v in form.getlist(f"keep_{field}") if isinstance(v, str) and v.isdigit()}
-        for field in ("description", "what_would_help")
-    }
     try:
-        service.check_entry(
-            session,
-            staff,
-            workshop,
-            entry_id,
-            show=form.get("decision") == "show",
-            keep=keep,
-            live=broker,
+        wall.check_entry(
+            session, staff, workshop, entry_id, show=data.show, keep=data.keep, live=broker
         )
-    except service.WorkshopError:
+    except WorkshopError:
         raise HTTPException(status_code=404) from None
     return RedirectResponse(f"/staff/workshops/{workshop_id}#waiting", status_code=303)
 
@@ -300,27 +408,18 @@ def voting(
     request: Request,
     workshop_id: DbId,
     staff: Facilitator,
-    session: SessionDep,
-    broker: Live,
-    form: FormDep,
+    read: ReadSession,
+    write: WriteSession,
+    broker: LiveBrokerDep,
+    data: Annotated[VotingForm, Form()],
 ) -> Response:
-    workshop = _load(session, staff, workshop_id)
-    status = VotingStatus.OPEN if form.get("voting") == "open" else VotingStatus.CLOSED
+    workshop = _load(write, staff, workshop_id)
     try:
-        service.set_voting(session, staff, workshop, status, live=broker)
-    except service.WorkshopError:
-        return render(
-            request,
-            "workshops/console.html",
-            _console_context(
-                request,
-                session,
-                staff,
-                workshop,
-                error=_("This workshop has ended, so voting cannot start again."),
-            ),
-            status_code=409,
-        )
+        wall.set_voting(write, staff, workshop, data.status, live=broker)
+    except WorkshopError:
+        write.close()
+        error = _("This workshop has ended, so voting cannot start again.")
+        return _console_with_error(request, read, staff, workshop_id, error, status=409)
     return RedirectResponse(f"/staff/workshops/{workshop_id}#voting", status_code=303)
 
 
@@ -329,39 +428,31 @@ def ask(
     request: Request,
     workshop_id: DbId,
     staff: Facilitator,
-    session: SessionDep,
-    broker: Live,
-    form: FormDep,
+    read: ReadSession,
+    write: WriteSession,
+    broker: LiveBrokerDep,
+    data: Annotated[QuestionForm, Form()],
 ) -> Response:
-    workshop = _load(session, staff, workshop_id)
-    raw = str(form.get("target", ""))
-    kind, _sep, key = raw.partition("|")
+    workshop = _load(write, staff, workshop_id)
     try:
-        data = WordingQuestionCreate.model_validate(
-            {"kind": kind, "key": key, "options": str(form.get("options", ""))}
-        )
-        service.ask_wording(session, staff.area, staff, workshop, data, live=broker)
-    except (ValidationError, service.WorkshopError):
+        wording.ask_wording(write, staff.area, staff, workshop, data.question(), live=broker)
+    except (ValidationError, WorkshopError):
+        write.close()
         error = _(
             "Please choose what to ask about and write at least one suggestion (one per line, up to 8)."
         )
-        return render(
-            request,
-            "workshops/console.html",
-            _console_context(request, session, staff, workshop, error=error),
-            status_code=422,
-        )
+        return _console_with_error(request, read, staff, workshop_id, error, status=422)
     return RedirectResponse(f"/staff/workshops/{workshop_id}#questions", status_code=303)
 
 
 @router.post("/{workshop_id}/questions/{question_id}/close")
 def close_question(
-    workshop_id: DbId, question_id: DbId, staff: Facilitator, session: SessionDep, broker: Live
+    workshop_id: DbId, question_id: DbId, staff: Facilitator, session: WriteSession, broker: LiveBrokerDep
 ) -> Response:
     workshop = _load(session, staff, workshop_id)
     try:
-        service.close_wording(session, staff, workshop, question_id, live=broker)
-    except service.WorkshopError:
+        wording.close_wording(session, staff, workshop, question_id, live=broker)
+    except WorkshopError:
         raise HTTPException(status_code=404) from None
     return RedirectResponse(f"/staff/workshops/{workshop_id}#questions", status_code=303)
 
@@ -371,44 +462,37 @@ def move_walk(
     request: Request,
     workshop_id: DbId,
     staff: Facilitator,
-    session: SessionDep,
-    broker: Live,
-    form: FormDep,
+    read: ReadSession,
+    write: WriteSession,
+    broker: LiveBrokerDep,
+    data: Annotated[WalkMoveForm, Form()],
 ) -> Response:
     """The facilitator moves the group to another stop; every phone follows live."""
-    workshop = _load(session, staff, workshop_id)
-    raw = str(form.get("position", ""))
+    workshop = _load(write, staff, workshop_id)
     try:
-        walks.move_to(session, staff, workshop, int(raw) if raw.isdigit() else 0, live=broker)
+        walks.move_to(write, staff, workshop, data.stop, live=broker)
     except walks.WalkError as exc:
         if exc.code == "not_a_walk":
             raise HTTPException(status_code=404) from None
+        write.close()
         error = (
             _("This walk has ended.")
             if exc.code == "ended"
             else _("There is no such stop on this walk.")
         )
-        return render(
-            request,
-            "workshops/console.html",
-            _console_context(request, session, staff, workshop, error=error),
-            status_code=409,
-        )
+        return _console_with_error(request, read, staff, workshop_id, error, status=409)
     return RedirectResponse(f"/staff/workshops/{workshop_id}#walk", status_code=303)
 
 
 @router.post("/{workshop_id}/end")
-def end(workshop_id: DbId, staff: Facilitator, session: SessionDep, broker: Live) -> Response:
+def end(workshop_id: DbId, staff: Facilitator, session: WriteSession, broker: LiveBrokerDep) -> Response:
     workshop = _load(session, staff, workshop_id)
     service.end_workshop(session, staff, workshop, live=broker)
-    if workshop.is_safety_walk:
-        # Each rated stop becomes one entry, on its way through moderation like the room's others.
-        walks.finish_walk(session, staff.area, workshop, known=load_area_data(session, staff.area))
     return RedirectResponse(f"/staff/workshops/{workshop_id}", status_code=303)
 
 
 @router.get("/{workshop_id}/qr.svg")
-def qr(request: Request, workshop_id: DbId, staff: Facilitator, session: SessionDep) -> Response:
+def qr(request: Request, workshop_id: DbId, staff: Facilitator, session: ReadSession) -> Response:
     workshop = _load(session, staff, workshop_id)
     out = io.BytesIO()
     segno.make(join_url(request, workshop), error="m").save(
@@ -425,13 +509,19 @@ def qr(request: Request, workshop_id: DbId, staff: Facilitator, session: Session
 
 @router.get("/{workshop_id}/summary")
 def summary(
-    request: Request, workshop_id: DbId, staff: Facilitator, session: SessionDep
+    request: Request,
+    workshop_id: DbId,
+    staff: Facilitator,
+    read: ReadSession,
+    write: WriteSession,
 ) -> Response:
-    workshop = _load(session, staff, workshop_id)
-    result = service.summary(session, workshop, i18n.get_locale())
-    service.record_summary_viewed(session, staff, workshop)
+    """The outcome, read first; then the look is audited (its own write, committed) and the page shown."""
+    workshop = _load(read, staff, workshop_id)
+    result = outcome.summary(read, workshop, i18n.get_locale())
     # Staff pages show every stop's numbers; the k rule applies to what phones see (walks.route_summary).
-    route = walks.route_summary(session, workshop) if workshop.is_safety_walk else []
+    route = walks.route_summary(read, workshop) if workshop.is_safety_walk else []
+    read.close()
+    outcome.record_summary_viewed(write, staff, workshop)
     return render(
         request,
         "workshops/summary.html",
@@ -447,9 +537,10 @@ def summary(
 
 
 @router.get("/{workshop_id}/export.csv")
-def export(workshop_id: DbId, staff: Facilitator, session: SessionDep) -> Response:
+def export(workshop_id: DbId, staff: Facilitator, session: WriteSession) -> Response:
+    """The CSV; downloading it is audited in the same transaction (outcome.export_csv commits)."""
     workshop = _load(session, staff, workshop_id)
-    body = service.export_csv(session, staff, workshop, i18n.get_locale())
+    body = outcome.export_csv(session, staff, workshop, i18n.get_locale())
     filename = f"workshop-{workshop.id}-{workshop.held_on.isoformat()}.csv"
     return Response(
         body,

@@ -22,7 +22,7 @@ from app.moderation.routes import highlighted
 from app.moderation.triage import KIND_LABELS as PII_LABELS
 from app.reports.taxonomy import KIND_LABELS
 from app.taxonomy.defaults import QUESTION_NAMES
-from app.workshops import phone, service, walks
+from app.workshops import phone, walks, wall, wording
 from app.workshops.models import Workshop, WorkshopEvent, WorkshopEventKind, WorkshopParticipant
 
 WALL = "wall"
@@ -71,7 +71,7 @@ def render_batch(
 ) -> str:
     i18n.set_locale(locale)
     steps, votes, questions = plan(events)
-    with db.session() as session:
+    with db.read() as session:
         workshop = session.get(Workshop, workshop_id)
         if workshop is None:
             return ""
@@ -104,16 +104,16 @@ def _context(
     shown_ids = [s.entry_id for s in steps if s.action == "add"]
     waiting_ids = [s.entry_id for s in steps if s.action == "add_waiting"]
     on_wall = (
-        {e.id: e for e in service.wall_entries(session, workshop.id, entry_ids=shown_ids)}
+        {e.id: e for e in wall.wall_entries(session, workshop.id, entry_ids=shown_ids)}
         if shown_ids
         else {}
     )
-    waiting: dict[int | None, service.WaitingEntry] = {}
+    waiting: dict[int | None, wall.WaitingEntry] = {}
     if view == CONSOLE:
         for entry_id in waiting_ids:
-            for item in service.waiting_entries(session, workshop.id, entry_id=entry_id):
+            for item in wall.waiting_entries(session, workshop.id, entry_id=entry_id):
                 waiting[item.entry.id] = item
-    counts = service.vote_counts(session, workshop.id) if votes else {}
+    counts = wall.vote_counts(session, workshop.id) if votes else {}
     return {
         "workshop": workshop,
         "steps": steps,
@@ -121,8 +121,8 @@ def _context(
         "waiting": waiting,
         "votes_changed": votes,
         "counts": counts,
-        "wall_ids": [e.id for e in service.wall_entries(session, workshop.id)] if votes else [],
-        "questions": service.wording_results(session, service.questions_of(session, workshop.id))
+        "wall_ids": [e.id for e in wall.wall_entries(session, workshop.id)] if votes else [],
+        "questions": wording.wording_results(session, wording.questions_of(session, workshop.id))
         if questions
         else None,
         "kind_labels": KIND_LABELS,

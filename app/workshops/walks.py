@@ -8,7 +8,7 @@ Rules worth knowing:
 - The facilitator moves the group: only the current stop can be rated, once per phone (rating it
   again changes that phone's answers). Every move and every rating is a numbered workshop event,
   so phones, the console and the wall follow live and catch up after a reconnect (see live.py).
-- A note is sent as an ordinary workshop entry (`service.add_entry`): triaged for disclosures and
+- A note is sent as an ordinary workshop entry (`entries.add_entry`): triaged for disclosures and
   personal details, checked by the facilitator and moderated like any other entry.
 - When the walk ends, each rated stop becomes one entry (source "workshop") that describes its
   ratings in words; it goes through moderation into the register like the rest.
@@ -34,13 +34,14 @@ from app.core import i18n
 from app.core.i18n import gettext as _
 from app.core.i18n import lazy_gettext as _l
 from app.core.i18n import ngettext
+from app.core.live import LiveBroker
 from app.core.types import utcnow
 from app.reports import service as reports
 from app.reports.models import Report, ReportKind, ReportSource
 from app.reports.schemas import ReportCreate
 from app.reports.taxonomy import FEELINGS
-from app.workshops import service
-from app.workshops.live import LiveBroker
+from app.workshops import entries
+from app.workshops.events import Participation, commit_event
 from app.workshops.models import WalkRating, WalkStop, Workshop, WorkshopEntry, WorkshopEventKind
 
 STOPS_MAX = 30
@@ -178,7 +179,7 @@ def move_to(
         return
     workshop.walk_position = position
     session.add(workshop)
-    service.commit_event(
+    commit_event(
         session,
         workshop,
         WorkshopEventKind.STOP_CHANGED,
@@ -227,7 +228,7 @@ def stop_kind(feeling: float | None) -> str:
 def rate_stop(
     session: Session,
     area: Area,
-    who: service.Participation,
+    who: Participation,
     stop_id: int,
     scores: dict[str, int | None],
     *,
@@ -282,7 +283,7 @@ def rate_stop(
         )
         # Triage (disclosures and personal details), the facilitator's check and moderation, as for
         # any entry from the room. A walk asks about every kind (see service.create_workshop).
-        entry = service.add_entry(
+        entry = entries.add_entry(
             session,
             area,
             who,
@@ -293,7 +294,7 @@ def rate_stop(
             walk_stop_id=stop.id,
             bypassed_checks=bypassed_checks,
         )
-    service.commit_event(session, workshop, WorkshopEventKind.RATINGS_CHANGED, stop.id, live=live)
+    commit_event(session, workshop, WorkshopEventKind.RATINGS_CHANGED, stop.id, live=live)
     return entry
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import h3
 from sqlmodel import Session
 
-from app.moderation.service import context_suggestions
+from app.moderation.linking import context_suggestions
 from app.register.models import Context
 from tests.factories import make_area, make_place, make_report
 

@@ -96,6 +96,31 @@ def test_moderator_publishes_with_redactions_and_register_shows_only_public_text
     assert "07700" not in json.dumps(event.detail)
 
 
+def test_a_decision_made_on_a_stale_version_of_a_pending_entry_is_refused(client: TestClient, session: Session) -> None:
+    area = make_area(session)
+    report = make_report(session, area)
+    sign_in(client, make_staff(session, area, "moderator").email)
+    form = _publish_form(client, report)  # the page carries the version it showed
+    with TestClient(client.app, follow_redirects=False) as other_moderator:
+        sign_in(other_moderator, make_staff(session, area, "moderator").email)
+        token = csrf_from(other_moderator.get(f"/staff/moderation/{report.id}").text)
+        # The other moderator takes it on: still waiting for a decision, but on a newer version.
+        assert other_moderator.post(f"/staff/moderation/{report.id}/claim", data={"csrf_token": token}).status_code == 303
+    session.expire_all()
+    claimed = session.get(Report, report.id)
+    assert claimed is not None and claimed.status == "pending" and claimed.version == int(form["version"]) + 1
+    stale = client.post(f"/staff/moderation/{report.id}/publish", data=form)
+    assert stale.status_code == 409
+    assert "Someone else changed this entry" in stale.text
+    assert f'name="version" value="{claimed.version}"' in stale.text  # the page shows the entry as it is now
+    stale_reject = client.post(f"/staff/moderation/{report.id}/reject", data={"csrf_token": form["csrf_token"], "version": form["version"], "reason": "spam"})
+    assert stale_reject.status_code == 409
+    session.expire_all()
+    kept = session.get(Report, report.id)
+    assert kept is not None and (kept.status, kept.version, kept.context_id) == ("pending", claimed.version, None)
+    assert session.exec(select(Context)).first() is None  # the refused publish left no new context behind
+
+
 def test_two_moderators_cannot_both_win(client: TestClient, session: Session) -> None:
     area = make_area(session)
     report = make_report(session, area)

@@ -343,6 +343,62 @@ def test_publishing_lands_on_a_confirmation_that_says_what_happened(
     assert "Older lads" not in location  # what was reported never goes in a URL
 
 
+def test_a_refused_publish_comes_back_as_the_moderator_left_it(
+    client: TestClient, session: Session
+) -> None:
+    area, other = make_area(session), make_area(session, "other-town")
+    theirs = make_context(session, other, "Their Park")
+    report = make_report(
+        session, area, description="The park is dark at night. Text me on 07700 900123 if you need more."
+    )
+    assert [s["kind"] for s in report.suggested_redactions] == ["phone"]
+    _moderator(client, session, area)
+    token = csrf_from(client.get(f"/staff/moderation/{report.id}").text)
+    response = client.post(
+        f"/staff/moderation/{report.id}/publish",
+        data={
+            "csrf_token": token,
+            "version": str(report.version),
+            "public_description": "The park is dark at night, by the lake.",
+            "public_what_would_help": "More lights",
+            "context_id": str(theirs.id),  # not in this area
+            "new_context_name": "Lake path",
+            "show_on_map": "yes",
+            # the phone redaction left unticked, and a box the page never offered
+            "accept_what_would_help": ["seven"],
+        },
+    )
+    assert response.status_code == 422
+    page = response.text
+    assert "That context is not in your area." in page
+    assert "The park is dark at night, by the lake.</textarea>" in page
+    assert "More lights</textarea>" in page
+    assert 'name="new_context_name" id="new_context_name" value="Lake path"' in page
+    assert '<input type="checkbox" name="show_on_map" value="yes" checked>' in page
+    assert re.search(r'<input type="checkbox" name="accept_description" value="0"\s*>', page)
+    assert "Their Park" not in page
+    session.expire_all()
+    assert session.get(Report, report.id).status == "pending"  # type: ignore[union-attr]
+
+
+def test_bulk_rejection_takes_the_ticked_entries_and_ignores_anything_else(
+    client: TestClient, session: Session
+) -> None:
+    area = make_area(session)
+    spam = make_report(session, area, description="buy cheap trainers at my shop now now now")
+    kept = make_report(session, area)
+    _moderator(client, session, area)
+    token = csrf_from(client.get("/staff/moderation").text)
+    response = client.post(
+        "/staff/moderation/bulk",
+        data={"csrf_token": token, "action": "reject_spam", "report_id": [str(spam.id), "", "abc", str(2**40)]},
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/staff/moderation"
+    session.expire_all()
+    assert session.get(Report, spam.id).status == "rejected"  # type: ignore[union-attr]
+    assert session.get(Report, kept.id).status == "pending"  # type: ignore[union-attr]
+
+
 def test_not_publishing_lands_on_a_confirmation_with_the_reason(
     client: TestClient, session: Session
 ) -> None:

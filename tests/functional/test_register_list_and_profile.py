@@ -152,6 +152,19 @@ def test_assessment_notes_keep_their_history_and_the_audit_has_no_words(client: 
     assert "Earlier versions of these notes (2 changes)" in html and "Youth workers on Fridays." in html
 
 
+def test_a_note_sent_empty_is_cleared_and_one_the_form_left_out_is_kept(client: TestClient, session: Session) -> None:
+    area = make_area(session)
+    park = make_context(session, area, strengths="Youth workers on Fridays.", guardianship="The cafe staff.", neighbourhood="Eastside")
+    _statutory(client, session, area)
+    token = csrf_from(client.get(f"/staff/register/contexts/{park.id}").text)
+    response = client.post(f"/staff/register/contexts/{park.id}/assessment", data={"csrf_token": token, "strengths": "", "neighbourhood": ""})
+    assert response.status_code == 303
+    session.expire_all()
+    saved = session.get(Context, park.id)
+    assert saved is not None
+    assert (saved.strengths, saved.guardianship, saved.neighbourhood) == ("", "The cafe staff.", "")
+
+
 def test_moderators_read_the_profile_but_cannot_edit_the_assessment(client: TestClient, session: Session) -> None:
     area = make_area(session)
     park = make_context(session, area)

@@ -397,3 +397,18 @@ def test_moving_the_group_needs_the_csrf_token(
         == 403
     )
     assert fresh(session, Workshop, workshop.id).walk_position == 0
+
+
+def test_a_move_to_a_stop_the_walk_does_not_have_is_explained_on_the_console(
+    client: TestClient, session: Session, walk: Walk
+) -> None:
+    _facilitator, workshop, _stops, _alice, _bea = walk
+    for position in ("3", "first", ""):
+        console = f"/staff/workshops/{workshop.id}"
+        refused = post(client, f"{console}/walk", console, position=position)
+        assert refused.status_code == 409
+        assert "There is no such stop on this walk." in refused.text
+    assert fresh(session, Workshop, workshop.id).walk_position == 0
+    post(client, f"/staff/workshops/{workshop.id}/end", f"/staff/workshops/{workshop.id}")
+    ended = move(client, workshop, 1)
+    assert ended.status_code == 409 and "This walk has ended." in ended.text

@@ -13,7 +13,7 @@ from app.reports.taxonomy import CATEGORIES
 from app.taxonomy import service as taxonomy
 from app.taxonomy.models import TaxonomyVersion
 from app.workshops import service as workshops
-from app.workshops.live import InProcessBroker
+from app.core.live import InProcessBroker
 from app.workshops.schemas import WordingQuestionCreate
 from tests.factories import make_area, make_report, make_staff, make_workshop
 from tests.support import csrf_from, sign_in
@@ -93,6 +93,21 @@ def test_admin_edits_wording_over_http_and_it_is_audited(client: TestClient, ses
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "taxonomy.version_created")).one()
     assert event.detail["number"] == 1 and "question:where" in event.detail["changed"]
     assert "Youth forum, May" in client.get("/staff/taxonomy").text
+
+
+def test_a_refused_save_shows_the_message_and_keeps_what_was_typed(client: TestClient, session: Session) -> None:
+    area = make_area(session)
+    sign_in(client, make_staff(session, area, "admin").email)
+    page = client.get("/staff/taxonomy?kind=unsafe&locale=en")
+    response = client.post("/staff/taxonomy", data={
+        "csrf_token": csrf_from(page.text), "kind": "unsafe", "locale": "en",
+        "question_where": "Where does this happen?", "label_poor_lighting": "x" * 201, "hidden": ["online"], "note": "Youth forum, May",
+    })
+    assert response.status_code == 422
+    assert "Please keep each label under 200 characters." in response.text
+    assert 'value="Where does this happen?"' in response.text and 'value="Youth forum, May"' in response.text
+    assert 'value="online" checked' in response.text
+    assert session.exec(select(TaxonomyVersion)).first() is None
 
 
 def test_only_admins_edit_the_taxonomy(client: TestClient, session: Session) -> None:

@@ -13,16 +13,19 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.accounts.models import User
+from app.areas.models import Area
 from app.audit.models import AuditEvent
 from app.core.types import utcnow
 from app.reports.models import Report, ReportSource, ReportStatus
-from app.workshops import service
+from app.workshops import service, wall
+from app.workshops.events import events_after
 from app.workshops.models import (
     VotingStatus,
     WallStatus,
     Workshop,
     WorkshopEntry,
     WorkshopEvent,
+    WorkshopParticipant,
     WorkshopVote,
 )
 from tests.factories import make_area, make_staff, make_workshop
@@ -135,7 +138,7 @@ def test_an_ended_session_keeps_the_entry_and_gives_it_back_after_rejoining(clie
     join(participant, workshop.join_code)
     form = participant.get("/workshops/session/add").text
     # The session runs out while they are typing.
-    for row in session.exec(select(service.WorkshopParticipant)).all():
+    for row in session.exec(select(WorkshopParticipant)).all():
         row.expires_at = utcnow() - timedelta(seconds=1)
         session.add(row)
     session.commit()
@@ -173,11 +176,40 @@ def test_facilitator_check_puts_redacted_words_on_the_wall(client: TestClient, s
     entry = fresh(session, WorkshopEntry, entry.id)
     assert entry.wall_status == WallStatus.ON_WALL
     assert "07700" not in entry.wall_text and "[phone number removed]" in entry.wall_text
-    wall = client.get(f"/staff/workshops/{workshop.id}/wall").text
-    assert f'id="wall-entry-{entry.id}"' in wall and "07700" not in wall
+    projected = client.get(f"/staff/workshops/{workshop.id}/wall").text
+    assert f'id="wall-entry-{entry.id}"' in projected and "07700" not in projected
     kinds = [e.kind for e in session.exec(select(WorkshopEvent).order_by(WorkshopEvent.seq)).all()]  # type: ignore[arg-type]
     assert kinds == ["entry_added", "entry_shown"]
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "workshop.entry_checked")).first() is not None
+
+
+def test_a_personal_detail_the_facilitator_ticks_to_keep_stays_on_the_wall(client: TestClient, session: Session, room: Room) -> None:
+    facilitator, workshop, participant = room
+    send_entry(participant, description="The youth hub's number is 07700 900123, they always pick up.")
+    entry = entry_of(session, workshop)[0]
+    sign_in(client, facilitator.email)
+    console = f"/staff/workshops/{workshop.id}"
+    response = post(client, f"{console}/entries/{entry.id}/check", console, decision="show", keep_description=["0", "not-a-number"])
+    assert response.status_code == 303
+    assert "07700 900123" in fresh(session, WorkshopEntry, entry.id).wall_text
+
+
+def test_a_refused_change_shows_the_console_again_with_a_clear_message(client: TestClient, session: Session, room: Room) -> None:
+    facilitator, workshop, _participant = room
+    sign_in(client, facilitator.email)
+    console = f"/staff/workshops/{workshop.id}"
+    vague = post(client, f"{console}/questions", console, target="unsafe|question:where", options="")
+    assert vague.status_code == 422
+    assert "Please choose what to ask about and write at least one suggestion" in vague.text
+    unknown = post(client, f"{console}/questions", console, target="nonsense", options="Some words")
+    assert unknown.status_code == 422
+    post(client, f"{console}/end", console)
+    reopened = post(client, f"{console}/voting", console, voting="open")
+    assert reopened.status_code == 409
+    assert "This workshop has ended, so voting cannot start again." in reopened.text
+    assert fresh(session, Workshop, workshop.id).voting != VotingStatus.OPEN
+    not_a_walk = post(client, f"{console}/walk", console, position="1")
+    assert not_a_walk.status_code == 404
 
 
 def test_kept_off_the_wall_still_goes_to_moderation(client: TestClient, session: Session, room: Room) -> None:
@@ -235,10 +267,10 @@ def test_a_dot_counts_once_per_participant_and_taps_again_take_it_back(client: T
     path = f"/workshops/session/votes/{first.id}"
     assert post(alice, path, "/workshops/session").status_code == 303
     assert post(bea, path, "/workshops/session").status_code == 303
-    assert service.vote_counts(session, workshop.id) == {first.id: 2}
+    assert wall.vote_counts(session, workshop.id) == {first.id: 2}
     # A second tap by the same person takes the dot back rather than counting twice.
     post(alice, path, "/workshops/session")
-    assert service.vote_counts(session, workshop.id) == {first.id: 1}
+    assert wall.vote_counts(session, workshop.id) == {first.id: 1}
     assert f'<span id="votes-{first.id}" class="dots">1</span>' in client.get(f"/staff/workshops/{workshop.id}/wall").text
 
 
@@ -258,7 +290,7 @@ def test_closed_voting_refuses_dots_and_feeds_context_weighting(client: TestClie
         post(p, f"/workshops/session/votes/{first.id}", "/workshops/session")
     post(alice, f"/workshops/session/votes/{second.id}", "/workshops/session")
     # Until the facilitator closes the vote, it is not a result.
-    assert service.workshop_votes_by_context(session, workshop.area_id) == {}
+    assert wall.workshop_votes_by_context(session, workshop.area_id) == {}
     post(client, f"/staff/workshops/{workshop.id}/voting", f"/staff/workshops/{workshop.id}", voting="close")
     late = post(bea, f"/workshops/session/votes/{second.id}", "/workshops/session")
     assert late.status_code == 409 and "Voting has closed" in late.text
@@ -266,7 +298,7 @@ def test_closed_voting_refuses_dots_and_feeds_context_weighting(client: TestClie
     from app.accounts.service import StaffIdentity
     from app.moderation import service as moderation
 
-    area = session.get(service.Area, workshop.area_id)
+    area = session.get(Area, workshop.area_id)
     moderator = make_staff(session, area, "moderator")  # type: ignore[arg-type]
     identity = StaffIdentity(user=moderator, area=area, roles=frozenset({"moderator"}), session_id=0)  # type: ignore[arg-type]
     for entry, name in ((first, "Park gates"), (second, "Park gates")):
@@ -275,10 +307,10 @@ def test_closed_voting_refuses_dots_and_feeds_context_weighting(client: TestClie
         moderation.publish(session, identity, report, expected_version=report.version, public_description="About the park gates.",  # type: ignore[union-attr, arg-type]
                            public_what_would_help="", accepted={}, context_id=context_id, new_context_name=name, show_on_map=False)
     context_id = session.get(Report, first.report_id).context_id  # type: ignore[union-attr]
-    assert service.workshop_votes_by_context(session, workshop.area_id) == {context_id: 3}
+    assert wall.workshop_votes_by_context(session, workshop.area_id) == {context_id: 3}
     # Another area's weighting never sees these dots.
     other = make_area(session, "elsewhere")
-    assert service.workshop_votes_by_context(session, other.id) == {}  # type: ignore[arg-type]
+    assert wall.workshop_votes_by_context(session, other.id) == {}  # type: ignore[arg-type]
 
 
 def test_summary_and_csv_show_only_checked_words_and_are_audited(client: TestClient, session: Session, room: Room) -> None:
@@ -353,6 +385,23 @@ def test_create_form_explains_what_is_missing(client: TestClient, session: Sessi
     assert "Please give the workshop a title." in response.text
 
 
+def test_a_create_form_with_a_mistake_keeps_everything_typed(client: TestClient, session: Session) -> None:
+    area = make_area(session)
+    sign_in(client, make_staff(session, area, "facilitator").email)
+    page = client.get("/staff/workshops")
+    response = client.post("/staff/workshops", data={
+        "csrf_token": csrf_from(page.text), "title": "Youth forum: the park at night", "held_on": "2026-11-25",
+        "votes_per_person": "40", "kinds": ["safe"], "prompts": "Where do you go after school?",
+    })
+    assert response.status_code == 422
+    assert "Each person can have between 1 and 10 dots." in response.text
+    assert 'value="Youth forum: the park at night"' in response.text and 'value="40"' in response.text
+    assert "Where do you go after school?" in response.text
+    assert re.search(r'name="kinds" value="safe"\s+checked', response.text)
+    assert not re.search(r'name="kinds" value="unsafe"\s+checked', response.text)
+    assert session.exec(select(Workshop)).first() is None
+
+
 def test_ending_the_workshop_ends_every_phone_session(client: TestClient, session: Session, room: Room) -> None:
     facilitator, workshop, participant = room
     sign_in(client, facilitator.email)
@@ -371,7 +420,7 @@ def test_event_numbers_follow_commits_without_gaps(session: Session, client: Tes
         send_entry(participant, description=f"Entry {n} about the bus stop.")
     seqs = [e.seq for e in session.exec(select(WorkshopEvent).order_by(WorkshopEvent.seq)).all()]  # type: ignore[arg-type]
     assert seqs == [1, 2, 3, 4]
-    assert [e.seq for e in service.events_after(session, workshop.id, 2)] == [3, 4]
+    assert [e.seq for e in events_after(session, workshop.id, 2)] == [3, 4]
 
 
 def test_the_room_answers_a_wording_question_from_their_phones(client: TestClient, session: Session, room: Room) -> None:
@@ -400,4 +449,4 @@ def test_leaving_on_a_shared_phone_ends_the_session(client: TestClient, session:
     left = post(client, "/workshops/session/leave", "/workshops/session")
     assert left.status_code == 303
     assert client.get("/workshops/session").status_code == 401
-    assert all(p.expires_at <= utcnow() for p in session.exec(select(service.WorkshopParticipant)).all())
+    assert all(p.expires_at <= utcnow() for p in session.exec(select(WorkshopParticipant)).all())

@@ -13,8 +13,10 @@ from sqlmodel import Session
 from app.accounts.service import StaffIdentity
 from app.core.db import Database
 from app.reports.schemas import ReportCreate
-from app.workshops import live, service, stream
-from app.workshops.models import WallStatus
+from app.core import live
+from app.workshops import entries, service, stream, wall
+from app.workshops.events import Participation, events_after
+from app.workshops.models import WallStatus, WorkshopEntry
 from tests.factories import make_area, make_staff, make_workshop, report_data
 from tests.support import run_in_own_loop
 
@@ -31,7 +33,7 @@ class Recorder(live.InProcessBroker):
         super().publish(workshop_id, seq)
 
 
-def _setup(session: Session) -> tuple[Any, StaffIdentity, service.Participation]:
+def _setup(session: Session) -> tuple[Any, StaffIdentity, Participation]:
     area = make_area(session)
     staff_user = make_staff(session, area, "facilitator")
     workshop = make_workshop(session, area, staff_user)
@@ -40,9 +42,9 @@ def _setup(session: Session) -> tuple[Any, StaffIdentity, service.Participation]
     return area, identity, who
 
 
-def _entry(session: Session, area: Any, who: service.Participation, broker: live.LiveBroker, text: str) -> int:
+def _entry(session: Session, area: Any, who: Participation, broker: live.LiveBroker, text: str) -> int:
     data: ReportCreate = report_data(description=text)
-    entry = service.add_entry(session, area, who, data, language="en", live=broker)
+    entry = entries.add_entry(session, area, who, data, language="en", live=broker)
     assert entry.id is not None
     return entry.id
 
@@ -57,7 +59,7 @@ async def _take(messages: AsyncIterator[str], count: int, timeout: float = 5) ->
 def _stream(db: Database, broker: live.LiveBroker, workshop_id: int, after: int, *, heartbeat: float = 5) -> AsyncIterator[str]:
     def load(wid: int, last: int) -> list[Any]:
         with db.session() as s:
-            return list(service.events_after(s, wid, last))
+            return list(events_after(s, wid, last))
 
     def render(events: Any) -> str:
         return stream.render_batch(db, workshop_id, events, view=stream.WALL, locale="en", csrf_token="x")
@@ -69,7 +71,7 @@ def test_every_change_is_published_with_its_event_number(session: Session) -> No
     area, staff, who = _setup(session)
     broker = Recorder()
     entry_id = _entry(session, area, who, broker, "The bridge has no lights.")
-    service.check_entry(session, staff, who.workshop, entry_id, show=True, live=broker)
+    wall.check_entry(session, staff, who.workshop, entry_id, show=True, live=broker)
     assert broker.published == [(who.workshop.id, 1), (who.workshop.id, 2)]
 
 
@@ -79,7 +81,7 @@ def test_a_reconnecting_wall_gets_what_it_missed_once_and_then_live_changes(sess
     shown = []
     for n in range(3):
         entry_id = _entry(session, area, who, broker, f"Entry {n}: the bridge has no lights.")
-        service.check_entry(session, staff, who.workshop, entry_id, show=True, live=broker)
+        wall.check_entry(session, staff, who.workshop, entry_id, show=True, live=broker)
         shown.append(entry_id)
     workshop_id = who.workshop.id
     assert workshop_id is not None
@@ -89,7 +91,7 @@ def test_a_reconnecting_wall_gets_what_it_missed_once_and_then_live_changes(sess
         messages = _stream(db, broker, workshop_id, after=2)
         first = await _take(messages, 2)  # "retry:" then one batch with everything missed
         late_id = await asyncio.to_thread(_entry, session, area, who, broker, "Entry 4: the alley.")
-        await asyncio.to_thread(lambda: service.check_entry(session, staff, who.workshop, late_id, show=True, live=broker))
+        await asyncio.to_thread(lambda: wall.check_entry(session, staff, who.workshop, late_id, show=True, live=broker))
         later: list[str] = []  # the new entry's two events, pushed as they commit (one batch or two)
         while not any("id: 8\n" in m for m in later):
             later += await _take(messages, 1)
@@ -128,18 +130,19 @@ def test_withdrawn_and_taken_down_entries_leave_the_wall(session: Session, db: D
     kept = _entry(session, area, who, broker, "The park gate is locked early.")
     gone = _entry(session, area, who, broker, "The subway smells.")
     for entry_id in (kept, gone):
-        service.check_entry(session, staff, who.workshop, entry_id, show=True, live=broker)
-    service.withdraw_entry(session, who, gone, live=broker)
-    service.check_entry(session, staff, who.workshop, kept, show=False, live=broker)
+        wall.check_entry(session, staff, who.workshop, entry_id, show=True, live=broker)
+    with db.writer() as writer:  # Core deletes and ORM reads in one transaction: the app's own session
+        entries.withdraw_entry(writer, who, gone, live=broker)
+    wall.check_entry(session, staff, who.workshop, kept, show=False, live=broker)
     assert who.workshop.id is not None
     with db.session() as s:
-        events = list(service.events_after(s, who.workshop.id, 0))
+        events = list(events_after(s, who.workshop.id, 0))
     html = stream.render_batch(db, who.workshop.id, events, view=stream.WALL, locale="en", csrf_token="x")
     assert f'hx-target="#wall-entry-{gone}" hx-swap="delete"' in html
     assert f'hx-target="#wall-entry-{kept}" hx-swap="delete"' in html
     with db.session() as s:
-        assert service.wall_entries(s, who.workshop.id) == []
-        assert s.get(service.WorkshopEntry, kept).wall_status == WallStatus.HELD_BACK  # type: ignore[union-attr]
+        assert wall.wall_entries(s, who.workshop.id) == []
+        assert s.get(WorkshopEntry, kept).wall_status == WallStatus.HELD_BACK  # type: ignore[union-attr]
 
 
 def test_sse_message_carries_its_number_and_multiline_html() -> None:

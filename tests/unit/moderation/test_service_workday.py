@@ -1,4 +1,4 @@
-"""The moderation service's rules for the working day: context order, where, history, the live queue."""
+"""The moderation rules for the working day: context order, where, history, the live queue."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from sqlmodel import Session, select
 
 from app.accounts.service import StaffIdentity
 from app.core.db import Database
-from app.moderation import service
+from app.moderation import linking, service
+from app.moderation import queue as moderation_queue
+from app.moderation.history import HistoryStep, decision_history
 from app.moderation.models import SafeguardingAlert
 from app.moderation.routes import excerpt
 from tests.factories import make_area, make_context, make_place, make_report, make_staff
@@ -30,7 +32,7 @@ def test_a_merged_me_too_context_is_offered_as_the_one_it_carries_on_as(session:
     merged.merged_into_id = survivor.id
     session.add(merged)
     session.commit()
-    choices = service.context_choices(session, report)
+    choices = linking.context_choices(session, report)
     assert choices.selected_id == survivor.id
     assert merged.id not in [c.context.id for c in choices.choices]
     assert choices.choices[0].me_too
@@ -42,7 +44,7 @@ def test_the_preselected_context_stays_in_view_whatever_is_searched(session: Ses
     at_park = make_context(session, area, "Play area", place_id=park.id)
     canal = make_context(session, area, "Canal Walk")
     report = make_report(session, area, place_id=park.id, location_text="")
-    choices = service.context_choices(session, report, query="canal")
+    choices = linking.context_choices(session, report, query="canal")
     assert [c.context.id for c in choices.choices] == [at_park.id, canal.id]
     assert choices.selected_id == at_park.id
 
@@ -52,7 +54,7 @@ def test_a_long_match_list_says_how_many_more_there_are(session: Session) -> Non
     for number in range(12):
         make_context(session, area, f"Street {number}")
     report = make_report(session, area)
-    choices = service.context_choices(session, report, query="street", limit=8)
+    choices = linking.context_choices(session, report, query="street", limit=8)
     assert len(choices.choices) == 8 and choices.more == 4
 
 
@@ -63,10 +65,10 @@ def test_contexts_with_no_position_come_after_those_nearest(session: Session) ->
     near = make_context(
         session, area, "Bus shelter", h3_cell=h3.latlng_to_cell(52.58, -1.99, area.h3_resolution)
     )
-    ids = [c.context.id for c in service.context_choices(session, report).choices]
+    ids = [c.context.id for c in linking.context_choices(session, report).choices]
     assert ids.index(near.id) < ids.index(nowhere.id)
     near_choice = next(
-        c for c in service.context_choices(session, report).choices if c.context.id == near.id
+        c for c in linking.context_choices(session, report).choices if c.context.id == near.id
     )
     assert near_choice.metres is not None and near_choice.metres < 1500
 
@@ -75,7 +77,7 @@ def test_where_is_never_a_bare_cell(session: Session) -> None:
     area = make_area(session)
     far_pin = make_report(session, area, lat=52.556, lng=-2.045, location_text="")
     make_place(session, area, "Victoria Park", lat=52.576, lng=-1.986)
-    where = service.describe_where(session, far_pin)
+    where = linking.describe_where(session, far_pin)
     # Nothing named close by: it says so, and still keeps the cell for the technical detail only.
     assert (
         where.place_name is None
@@ -96,15 +98,15 @@ def test_history_lists_each_step_oldest_first_with_who_took_it(session: Session)
     service.reject(
         session, moderator, report, expected_version=report.version, reason="handled_elsewhere"
     )
-    history = service.decision_history(session, report)
+    history = decision_history(session, report)
     steps = [item.step for item in history]
-    assert steps[0] == service.HistoryStep.RECEIVED and history[0].who is None
-    assert service.HistoryStep.CLAIMED in steps
+    assert steps[0] == HistoryStep.RECEIVED and history[0].who is None
+    assert HistoryStep.CLAIMED in steps
     # Rejecting an urgent entry records the safeguarding call too (labels.record_implicit).
-    assert service.HistoryStep.CALLED_URGENT in steps
+    assert HistoryStep.CALLED_URGENT in steps
     rejected = history[-1]
     assert (
-        rejected.step == service.HistoryStep.REJECTED
+        rejected.step == HistoryStep.REJECTED
         and rejected.who == "Amira Khan"
         and rejected.reason == "handled_elsewhere"
     )
@@ -114,25 +116,25 @@ def test_history_lists_each_step_oldest_first_with_who_took_it(session: Session)
 def test_urgent_arrivals_follow_the_alert_sequence_and_the_filters(session: Session) -> None:
     area = make_area(session)
     assert area.id is not None
-    start = service.latest_alert_seq(session, area.id)
+    start = moderation_queue.latest_alert_seq(session, area.id)
     calm = make_report(
         session, area, description="The bus shelter is dark but it's fine in the day."
     )
     urgent = make_report(session, area, description=URGENT)
     assert urgent.urgent and not calm.urgent
-    filters = service.QueueFilters()
-    arrivals = service.urgent_arrivals(session, area.id, start, filters)
+    filters = moderation_queue.QueueFilters()
+    arrivals = moderation_queue.urgent_arrivals(session, area.id, start, filters)
     assert [a.report.id for a in arrivals if a.report] == [urgent.id]
     seq = arrivals[-1].seq
-    assert seq == service.latest_alert_seq(session, area.id)
-    assert service.urgent_arrivals(session, area.id, seq, filters) == []
+    assert seq == moderation_queue.latest_alert_seq(session, area.id)
+    assert moderation_queue.urgent_arrivals(session, area.id, seq, filters) == []
     # A queue filtered to another language, kind or status has no place for it; the sequence still moves on.
     for other in (
-        service.QueueFilters(language="pl"),
-        service.QueueFilters(kind="safe"),
-        service.QueueFilters(status="published"),
+        moderation_queue.QueueFilters(language="pl"),
+        moderation_queue.QueueFilters(kind="safe"),
+        moderation_queue.QueueFilters(status="published"),
     ):
-        hidden = service.urgent_arrivals(session, area.id, start, other)
+        hidden = moderation_queue.urgent_arrivals(session, area.id, start, other)
         assert [a.seq for a in hidden] == [seq] and hidden[0].report is None
 
 
@@ -143,7 +145,7 @@ def test_a_second_alert_for_one_entry_does_not_list_it_twice(session: Session) -
     assert urgent.id is not None
     session.add(SafeguardingAlert(area_id=area.id, report_id=urgent.id))
     session.commit()
-    arrivals = service.urgent_arrivals(session, area.id, 0, service.QueueFilters())
+    arrivals = moderation_queue.urgent_arrivals(session, area.id, 0, moderation_queue.QueueFilters())
     assert len(arrivals) == 2 and [a.report is not None for a in arrivals] == [True, False]
 
 
@@ -151,7 +153,7 @@ def test_urgent_arrivals_never_cross_areas(session: Session) -> None:
     home, other = make_area(session, "brackenford"), make_area(session, "northwick")
     assert home.id is not None
     make_report(session, other, description=URGENT)
-    assert service.urgent_arrivals(session, home.id, 0, service.QueueFilters()) == []
+    assert moderation_queue.urgent_arrivals(session, home.id, 0, moderation_queue.QueueFilters()) == []
 
 
 def test_summaries_waiting_counts_only_unpublished_drafts_of_the_area(session: Session) -> None:
@@ -201,7 +203,7 @@ def test_summaries_waiting_counts_only_unpublished_drafts_of_the_area(session: S
         ]
     )
     session.commit()
-    items, total = service.summaries_waiting(session, home.id, limit=1)
+    items, total = moderation_queue.summaries_waiting(session, home.id, limit=1)
     assert total == 2 and [i.title for i in items] == ["Lights"]
 
 
@@ -240,12 +242,12 @@ def test_the_queue_stream_sends_each_urgent_entry_once_and_resumes_from_its_numb
     area = make_area(session)
     assert area.id is not None
     area_id = area.id
-    start = service.latest_alert_seq(session, area_id)
+    start = moderation_queue.latest_alert_seq(session, area_id)
     urgent = make_report(session, area, description=URGENT)
 
     async def first_messages(after: int, count: int) -> list[str]:
         messages = queue_stream(
-            db, area_id, after, service.QueueFilters(), locale="en", check_seconds=0.05
+            db, area_id, after, moderation_queue.QueueFilters(), locale="en", check_seconds=0.05
         )
         out: list[str] = []
         try:
@@ -259,7 +261,7 @@ def test_the_queue_stream_sends_each_urgent_entry_once_and_resumes_from_its_numb
 
     retry, event = run_in_own_loop(first_messages(start, 2))
     assert retry.startswith("retry:")
-    seq = service.latest_alert_seq(session, area_id)
+    seq = moderation_queue.latest_alert_seq(session, area_id)
     assert event.startswith(f"id: {seq}\n")
     assert (
         f'id="queue-entry-{urgent.id}"' in event
@@ -281,7 +283,7 @@ def test_the_queue_stream_ends_in_time_so_the_browser_reconnects_and_the_session
         return [
             m
             async for m in queue_stream(
-                db, 1, 0, service.QueueFilters(), locale="en", check_seconds=0.01, lasting=0.05
+                db, 1, 0, moderation_queue.QueueFilters(), locale="en", check_seconds=0.01, lasting=0.05
             )
         ]
 
@@ -310,7 +312,7 @@ def test_an_alert_committed_after_a_higher_numbered_one_still_reaches_the_open_q
     ).all():
         session.delete(alert)
     session.commit()
-    seen = service.latest_alert_seq(session, area_id)
+    seen = moderation_queue.latest_alert_seq(session, area_id)
 
     def add_alert(alert_id: int, report_id: int | None) -> None:
         assert report_id is not None
@@ -320,7 +322,7 @@ def test_an_alert_committed_after_a_higher_numbered_one_still_reaches_the_open_q
 
     async def watch() -> list[str]:
         messages = queue_stream(
-            db, area_id, seen, service.QueueFilters(), locale="en", check_seconds=0.05
+            db, area_id, seen, moderation_queue.QueueFilters(), locale="en", check_seconds=0.05
         )
         out: list[str] = []
         try:

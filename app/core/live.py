@@ -17,13 +17,13 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from app.core.config import Settings
 
-log = logging.getLogger("safetymap.workshops.live")
+log = logging.getLogger("safetymap.live")
 CHANNEL_PREFIX = "safetymap:workshop:"
 REDIS_RETRY_SECONDS = (
     30.0  # after a failed publish, walls in other processes rely on heartbeats this long
@@ -175,20 +175,13 @@ def make_broker(settings: Settings) -> LiveBroker:
     return RedisBroker(settings.redis_url) if settings.redis_url else InProcessBroker()
 
 
-_broker_lock = threading.Lock()
-
-
-def get_broker(request: Request) -> LiveBroker:
-    """The app's broker, made on first use (so it exists however the app was started)."""
-    state = request.app.state
-    broker: LiveBroker | None = getattr(state, "workshop_broker", None)
-    if broker is None:
-        with _broker_lock:
-            broker = getattr(state, "workshop_broker", None)
-            if broker is None:
-                broker = make_broker(state.settings)
-                state.workshop_broker = broker
+async def get_broker(request: Request) -> LiveBroker:
+    """The app's broker, built once from settings in create_app (app.main); async: it only reads app state."""
+    broker: LiveBroker = request.app.state.live_broker
     return broker
+
+
+LiveBrokerDep = Annotated[LiveBroker, Depends(get_broker)]
 
 
 def sse_message(html: str, seq: int) -> str:
