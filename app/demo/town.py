@@ -24,6 +24,16 @@ AREA = {
     "help_contacts": [
         {"name": "Brackenford Youth Hub", "phone": "01632 960123", "description": "Youth workers, Monday to Saturday, 3pm to 9pm."},
         {"name": "Brackenford Children's Services front door", "phone": "01632 960456", "description": "If you are worried about a child."},
+        # An example of a local service that helps in other languages, as an area admin would add it
+        # at /staff/admin/help-contacts. Made up, like the whole town, and says so on the page.
+        {
+            "key": "demo0001",
+            "name": "Example only: Brackenford Families Advice Line",
+            "phone": "01632 960321",
+            "url": "",
+            "description": "A made-up service in this demo town, to show how a local service that helps in other languages is listed.",
+            "languages": "en,pl,ro,interpreter",
+        },
     ],
 }
 

@@ -203,7 +203,7 @@ def _staff_pages(client: TestClient, visits: Visits, town: Town) -> None:
         "/staff/register", "/staff/register/map", "/staff/register/weighting", "/staff/register/panel",
         "/staff/register/access-log", f"/staff/register/contexts/{ids['context']}",
         f"/staff/register/contexts/{ids['context']}/outcomes", "/staff/register/heatmap", "/staff/register/patterns",
-        "/staff/register/equality", "/staff/taxonomy", "/staff/admin/safeguarding", "/staff/admin/sign-in",
+        "/staff/register/equality", "/staff/taxonomy", "/staff/admin/safeguarding", "/staff/admin/help-contacts", "/staff/admin/sign-in",
         "/staff/workshops", f"/staff/workshops/{ids['workshop']}", f"/staff/workshops/{ids['workshop']}/wall",
         f"/staff/workshops/{ids['workshop']}/summary", "/staff/outreach", f"/staff/outreach/links/{ids['link']}",
         f"/staff/outreach/links/{ids['link']}/poster", f"/staff/outreach/campaigns/{ids['campaign']}",
