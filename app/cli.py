@@ -244,7 +244,7 @@ def _alert_warnings(settings) -> list[str]:  # type: ignore[no-untyped-def]
     if not settings.alert_loop_seconds:
         warnings.append(
             "Safeguarding alerts are not sent by the app: SAFETYMAP_ALERT_LOOP_SECONDS is 0. "
-            "Run `safetymap alerts run` every minute (cron)."
+            "Run `safetymap alerts run` every minute and `safetymap notices run` every 15 minutes (cron)."
         )
     return warnings
 
@@ -530,6 +530,29 @@ def patterns_run(
     elif any(r.new for r in results):
         typer.echo("New patterns are in the outbox for each area's statutory team; the alert sender (the app, or `safetymap alerts run`) sends them.")
     if any(r.failed for r in results):
+        raise typer.Exit(1)
+
+
+notices_app = typer.Typer(help="The reporters' optional \"tell me when something changes\" emails.", no_args_is_help=True)
+app.add_typer(notices_app, name="notices")
+
+
+@notices_app.command("run")
+def notices_run() -> None:
+    """Email each reporter who asked when what /track shows them has changed (at most once a day each), and delete addresses past 12 months (for cron when the in-app loop is off)."""
+    from app.core.mail import make_mailer
+    from app.reports.notices import run_notices
+
+    settings = _settings()
+    if not settings.smtp_host:
+        typer.echo("Reporters cannot be emailed: SAFETYMAP_SMTP_HOST is not set. Their news waits until it is.", err=True)
+    with _database() as db:
+        result = run_notices(db, make_mailer(settings), base_url=settings.base_url, secret_key=settings.secret_key.get_secret_value())
+    typer.echo(
+        f"Sent {result.sent} email(s) about news; {result.waiting} wait for tomorrow, {result.unchanged} have no news. "
+        f"Will try again {result.retrying}. Deleted {result.forgotten} address(es)."
+    )
+    if result.retrying:
         raise typer.Exit(1)
 
 

@@ -54,6 +54,8 @@ from app.register.pattern_routes import router as patterns_router
 from app.register.public_routes import router as register_public_router
 from app.register.routes import router as register_router
 from app.reports import limits
+from app.reports.notice_routes import router as notice_router
+from app.reports.notices import NoticeLoop
 from app.reports.routes import router as reports_router
 from app.reports.track_routes import router as track_router
 from app.taxonomy.routes import router as taxonomy_router
@@ -104,13 +106,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         db, mailer, base_url=settings.base_url,
         resend_after=timedelta(minutes=settings.alert_resend_minutes), interval=settings.alert_loop_seconds or 60,
     )
+    # The reporters' optional "something changed" emails: their own loop, never the outbox staff read.
+    notice_loop = NoticeLoop(db, mailer, base_url=settings.base_url, secret_key=settings.secret_key.get_secret_value())
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.alert_loop_seconds:
             alert_loop.start()
+            notice_loop.start()
         yield
         await alert_loop.stop()
+        await notice_loop.stop()
         if database is None:
             db.dispose()
 
@@ -155,6 +161,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         pages_router,
         reports_router,
         track_router,
+        notice_router,
         register_public_router,
         accounts_router,
         moderation_router,

@@ -31,6 +31,7 @@ from app.register.outcomes.models import (
 )
 from app.register.patterns.models import Pattern, PatternRun, PatternSettings
 from app.reports.models import Report
+from app.reports.notice_models import ReporterNotice
 from app.reports.questions import ReporterQuestion
 from app.taxonomy.models import TaxonomyCategory, TaxonomyLabel, TaxonomyVersion
 from app.workshops.models import (
@@ -76,6 +77,7 @@ __all__ = [
     "PatternSettings",
     "Place",
     "Report",
+    "ReporterNotice",
     "ReporterQuestion",
     "SafeguardingAlert",
     "StaffSession",

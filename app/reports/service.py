@@ -22,6 +22,7 @@ from app.moderation import triage as triage_service
 from app.register import counts as register_counts
 from app.register.models import Action, Context
 from app.reports.models import Report, ReporterRole, ReportSource, ReportStatus
+from app.reports.notice_models import ReporterNotice
 from app.reports.schemas import ReportCreate, clean_text
 
 # Easy to read aloud and to copy from a screen: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
@@ -301,8 +302,12 @@ def withdraw(session: Session, report: Report) -> Withdrawal:
     An ordinary report is deleted. A possible disclosure is kept for a safeguarding worker to check
     everyone is OK: marked withdrawn, never published, and its version bumped so a moderator's
     publish already under way fails instead of landing.
+
+    Either way the reporter's "tell me when something changes" address is deleted: they took the
+    report back, so there is nothing more to tell them.
     """
     area_id, report_id = report.area_id, report.id
+    session.exec(delete(ReporterNotice).where(col(ReporterNotice.report_id) == report_id))
     if kept_for_safeguarding(report):
         if report.withdrawn_at is None:
             was_published = report.status == ReportStatus.PUBLISHED

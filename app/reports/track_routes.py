@@ -21,7 +21,7 @@ from app.core.i18n import lazy_gettext as _l
 from app.core.templating import render
 from app.core.web import PublicAreaData, SettingsDep, WriteSession, use_locale
 from app.moderation.models import RejectionReason
-from app.reports import limits, questions, service
+from app.reports import limits, notices, questions, service
 from app.reports.models import Report, ReportStatus
 
 router = APIRouter(dependencies=[Depends(use_locale)], include_in_schema=False)
@@ -71,6 +71,7 @@ def track_context(session: Session, report: Report, **extra: Any) -> dict[str, A
     """Everything the /track result shows, loaded now so the session can close before rendering."""
     assert report.id is not None
     asked = questions.questions_for(session, report.id)
+    closed = notices.context_closed(session, report)
     return {
         "report": report,
         "actions": service.published_actions_for(session, report),
@@ -83,6 +84,14 @@ def track_context(session: Session, report: Report, **extra: Any) -> dict[str, A
         "answer": "",
         "answer_error": "",
         "thanks": False,
+        "context_closed": closed,
+        # The optional "tell me when something changes" email (app/reports/notices.py).
+        "notice_on": notices.is_on(session, report.id),
+        "notice_offered": not notices.is_final(report, closed),
+        "notice_email": "",
+        "notice_error": "",
+        "notice_said": "",
+        "back_to": "track",
     } | extra
 
 

@@ -55,6 +55,7 @@ def test_serve_says_when_the_app_will_not_send_alerts_itself(cli_env: Settings, 
     monkeypatch.setenv("SAFETYMAP_ALERT_LOOP_SECONDS", "0")
     result = runner.invoke(cli, ["serve"])
     assert "Run `safetymap alerts run` every minute" in result.output
+    assert "`safetymap notices run` every 15 minutes" in result.output
 
 
 def test_alerts_run_without_a_mail_server_fails_loudly_and_keeps_the_message(cli_env: Settings, session: Session) -> None:
