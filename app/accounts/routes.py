@@ -67,6 +67,7 @@ from app.core.web import (
     StaffDep,
     WriteSession,
     client_address,
+    found,
     optional_staff,
     require_role,
     session_serializer,
@@ -360,9 +361,7 @@ def choose_area(
     if choice is None:
         return RedirectResponse("/staff/sign-in", status_code=303)
     assert choice.user.id is not None
-    token = move_to_area(write, choice.session_id, choice.user.id, data.area)
-    if token is None:
-        raise HTTPException(status_code=404)
+    token = found(move_to_area(write, choice.session_id, choice.user.id, data.area))
     return _signed_in(request, settings, token, _safe_next(data.next))
 
 
@@ -377,9 +376,7 @@ def switch_area(request: Request, staff: StaffDep, write: WriteSession, settings
     """Moves this session to another of the person's areas; refused (404) for an area where they
     have no role, and for a single sign-on session, which stays in its provider's area."""
     assert staff.user.id is not None
-    token = move_to_area(write, staff.session_id, staff.user.id, data.area)
-    if token is None:
-        raise HTTPException(status_code=404)
+    token = found(move_to_area(write, staff.session_id, staff.user.id, data.area))
     return _signed_in(request, settings, token, "/staff/")
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel import Session
 
@@ -51,6 +51,17 @@ async def get_db(request: Request) -> Database:
 MAX_DB_INT = 2**31 - 1
 DbId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+
+T = TypeVar("T")
+
+
+def found(row: T | None) -> T:
+    """The row a page is about, or 404. Lookups are scoped to the staff member's area, so a row in
+    another area answers exactly as a row that does not exist: nothing says it is there."""
+    if row is None:
+        raise HTTPException(status_code=404)
+    return row
+
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_db)]

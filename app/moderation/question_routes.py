@@ -17,9 +17,9 @@ from app.accounts.models import Role
 from app.accounts.service import StaffIdentity
 from app.core.i18n import gettext as _
 from app.core.templating import render
-from app.core.web import DbId, ReadSession, WriteSession, require_role, use_locale
+from app.core.web import DbId, ReadSession, WriteSession, found, require_role, use_locale
 from app.moderation import service
-from app.moderation.routes import highlighted
+from app.moderation.highlight import highlighted
 from app.moderation.schemas import AnswerDecisionForm, QuestionForm
 from app.moderation.triage import KIND_LABELS as PII_LABELS
 from app.reports import questions
@@ -34,10 +34,7 @@ PAGE = "moderation/reporter_questions.html"
 
 def _load(session: Session, staff: StaffIdentity, report_id: int) -> Report:
     assert staff.area.id is not None
-    report = service.get_for_moderation(session, staff.area.id, report_id)
-    if report is None:
-        raise HTTPException(status_code=404)
-    return report
+    return found(service.get_for_moderation(session, staff.area.id, report_id))
 
 
 def _context(session: Session, report: Report, **extra: Any) -> dict[str, Any]:

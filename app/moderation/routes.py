@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from typing import Annotated, Any
@@ -13,31 +12,39 @@ from urllib.parse import urlencode
 
 from babel.dates import format_date, format_timedelta
 from babel.numbers import format_decimal, format_percent
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from app.accounts.models import Role
 from app.accounts.service import StaffIdentity
 from app.areas.models import Area
+from app.core import live
 from app.core.db import Database
 from app.core.i18n import LOCALES, get_locale, set_locale
 from app.core.i18n import gettext as _
 from app.core.i18n import lazy_gettext as _l
 from app.core.templating import environment, render
 from app.core.types import utcnow
-from app.core.web import DatabaseDep, DbId, ReadSession, WriteSession, require_role, use_locale
+from app.core.web import (
+    DatabaseDep,
+    DbId,
+    ReadSession,
+    WriteSession,
+    found,
+    require_role,
+    use_locale,
+)
 from app.moderation import alert_status, alerts, history, labels, language, linking, service
 from app.moderation import queue as moderation_queue
+from app.moderation.highlight import Segment, highlighted
 from app.moderation.models import RejectionReason
 from app.moderation.schemas import BulkForm, PublishForm, RejectForm, SafeguardingCallForm
 from app.moderation.triage import KIND_LABELS as PII_LABELS
-from app.moderation.triage import Span
 from app.register import labels as register_labels
 from app.reports import questions
 from app.reports.models import Report, ReportKind, ReportSource, ReportStatus
 from app.reports.taxonomy import AGE_BANDS, DAYS, TIME_BANDS
 from app.taxonomy import service as taxonomy
-from app.core import live
 
 router = APIRouter(prefix="/staff/moderation", dependencies=[Depends(use_locale)], include_in_schema=False)
 Moderator = Annotated[StaffIdentity, Depends(require_role(Role.MODERATOR))]
@@ -269,26 +276,6 @@ def waited(report: Report) -> str:
     return format_timedelta(utcnow() - report.created_at, locale=get_locale(), threshold=1.1)
 
 
-@dataclass(frozen=True)
-class Segment:
-    text: str
-    kind: str | None
-
-
-def highlighted(text: str, spans: list[tuple[int, Span]]) -> list[Segment]:
-    """The raw text cut into plain and flagged pieces, so the template can mark them up safely."""
-    segments: list[Segment] = []
-    position = 0
-    for _index, span in sorted(spans, key=lambda item: item[1].start):
-        if span.start < position:
-            continue
-        segments.append(Segment(text[position : span.start], None))
-        segments.append(Segment(text[span.start : span.end], span.kind))
-        position = span.end
-    segments.append(Segment(text[position:], None))
-    return [s for s in segments if s.text]
-
-
 def _entry_context(
     session: Any, staff: StaffIdentity, report: Report, *, context_q: str = "", sent: PublishForm | None = None, **extra: Any
 ) -> dict[str, Any]:
@@ -353,10 +340,7 @@ def _publish_values(
 
 def _load(session: Any, staff: StaffIdentity, report_id: int) -> Report:
     assert staff.area.id is not None
-    report = service.get_for_moderation(session, staff.area.id, report_id)
-    if report is None:
-        raise HTTPException(status_code=404)
-    return report
+    return found(service.get_for_moderation(session, staff.area.id, report_id))
 
 
 def _entry_page(request: Request, session: Any, staff: StaffIdentity, report_id: int, *, status_code: int, **extra: Any) -> Response:

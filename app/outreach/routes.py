@@ -19,7 +19,15 @@ from app.areas.service import places
 from app.core.i18n import lazy_gettext as _l
 from app.core.security import csrf_passed
 from app.core.templating import render
-from app.core.web import DbId, ReadSession, SettingsDep, WriteSession, require_role, use_locale
+from app.core.web import (
+    DbId,
+    ReadSession,
+    SettingsDep,
+    WriteSession,
+    found,
+    require_role,
+    use_locale,
+)
 from app.outreach import service
 from app.outreach.models import LinkKind, OutreachLink
 from app.reports.taxonomy import KIND_LABELS as REPORT_KIND_LABELS
@@ -171,10 +179,7 @@ def create_campaign(request: Request, staff: Outreach, read: ReadSession, write:
 
 def _link_or_404(session: Any, staff: StaffIdentity, link_id: int) -> OutreachLink:
     assert staff.area.id is not None
-    link = service.get_link(session, staff.area.id, link_id)
-    if link is None:
-        raise HTTPException(status_code=404)
-    return link
+    return found(service.get_link(session, staff.area.id, link_id))
 
 
 def qr_svg(url: str, title: str) -> Markup:
@@ -220,9 +225,7 @@ def set_active(request: Request, link_id: DbId, staff: Outreach, session: WriteS
 @router.get("/campaigns/{campaign_id}")
 def campaign_page(request: Request, campaign_id: DbId, staff: Outreach, session: ReadSession) -> Response:
     assert staff.area.id is not None
-    campaign = service.get_campaign(session, staff.area.id, campaign_id)
-    if campaign is None:
-        raise HTTPException(status_code=404)
+    campaign = found(service.get_campaign(session, staff.area.id, campaign_id))
     summary = service.campaign_summary(session, staff.area, campaign)
     return render(request, "outreach/campaign.html", {"summary": summary, "kinds": KIND_LABELS, "report_kinds": REPORT_KIND_LABELS})
 

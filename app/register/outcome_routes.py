@@ -23,7 +23,7 @@ from app.accounts.service import StaffIdentity
 from app.audit.access import ViewRecord, records_view
 from app.core.templating import render
 from app.core.types import utcnow
-from app.core.web import DbId, ReadSession, WriteSession, require_role, use_locale
+from app.core.web import DbId, ReadSession, WriteSession, found, require_role, use_locale
 from app.register import actions as actions_service
 from app.register import forms, labels, service
 from app.register.models import Action, Context
@@ -45,10 +45,7 @@ def _label(table: str, code: str | None) -> str:
 
 def _context(session: Session, staff: StaffIdentity, context_id: int) -> Context:
     assert staff.area.id is not None
-    context = service.get_context(session, staff.area.id, context_id)
-    if context is None:
-        raise HTTPException(status_code=404)
-    return context
+    return found(service.get_context(session, staff.area.id, context_id))
 
 
 def _outcomes_page(

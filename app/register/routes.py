@@ -24,7 +24,15 @@ from app.core.i18n import lazy_gettext as _l
 from app.core.i18n import local_day
 from app.core.templating import render
 from app.core.types import utcnow
-from app.core.web import DbId, PageNumber, ReadSession, WriteSession, require_role, use_locale
+from app.core.web import (
+    DbId,
+    PageNumber,
+    ReadSession,
+    WriteSession,
+    found,
+    require_role,
+    use_locale,
+)
 from app.register import actions as actions_service
 from app.register import (
     charts,
@@ -198,10 +206,7 @@ def access_log_page(request: Request, staff: AreaAdmin, session: ReadSession, vi
 
 
 def _context(session: Session, staff: StaffIdentity, context_id: int) -> Context:
-    context = service.get_context(session, _area_id(staff), context_id)
-    if context is None:
-        raise HTTPException(status_code=404)
-    return context
+    return found(service.get_context(session, _area_id(staff), context_id))
 
 
 def _profile_page(
@@ -318,10 +323,7 @@ def add_action(request: Request, context_id: DbId, staff: RegisterEditor, read: 
 
 
 def _action(session: Session, staff: StaffIdentity, action_id: int) -> Action:
-    action = actions_service.get_action(session, _area_id(staff), action_id)
-    if action is None:
-        raise HTTPException(status_code=404)
-    return action
+    return found(actions_service.get_action(session, _area_id(staff), action_id))
 
 
 @router.post("/actions/{action_id}/update")

@@ -27,10 +27,11 @@ from app.core.web import (
     ReadSession,
     SettingsDep,
     WriteSession,
+    found,
     require_role,
     use_locale,
 )
-from app.moderation.routes import highlighted
+from app.moderation.highlight import highlighted
 from app.moderation.triage import KIND_LABELS as PII_LABELS
 from app.reports.taxonomy import KIND_LABELS
 from app.taxonomy import service as taxonomy
@@ -134,10 +135,7 @@ class WalkMoveForm(BaseModel):
 
 def _load(session: Session, staff: StaffIdentity, workshop_id: int) -> Workshop:
     assert staff.area.id is not None
-    workshop = service.get_for_area(session, staff.area.id, workshop_id)
-    if workshop is None:
-        raise HTTPException(status_code=404)
-    return workshop
+    return found(service.get_for_area(session, staff.area.id, workshop_id))
 
 
 def join_url(request: Request, workshop: Workshop) -> str:

@@ -18,7 +18,7 @@ from app.core import i18n
 from app.core.db import Database
 from app.core.templating import environment
 from app.core.types import utcnow
-from app.moderation.routes import highlighted
+from app.moderation.highlight import highlighted
 from app.moderation.triage import KIND_LABELS as PII_LABELS
 from app.reports.taxonomy import KIND_LABELS
 from app.taxonomy.defaults import QUESTION_NAMES

@@ -9,11 +9,11 @@ from sqlmodel import Session, select
 
 from app.accounts.service import StaffIdentity
 from app.audit.models import AuditEvent
+from app.core.live import InProcessBroker
 from app.reports.taxonomy import CATEGORIES
 from app.taxonomy import service as taxonomy
 from app.taxonomy.models import TaxonomyVersion
 from app.workshops import service as workshops
-from app.core.live import InProcessBroker
 from app.workshops.schemas import WordingQuestionCreate
 from tests.factories import make_area, make_report, make_staff, make_workshop
 from tests.support import csrf_from, sign_in

@@ -11,9 +11,9 @@ from typing import Any
 from sqlmodel import Session
 
 from app.accounts.service import StaffIdentity
+from app.core import live
 from app.core.db import Database
 from app.reports.schemas import ReportCreate
-from app.core import live
 from app.workshops import entries, service, stream, wall
 from app.workshops.events import Participation, events_after
 from app.workshops.models import WallStatus, WorkshopEntry

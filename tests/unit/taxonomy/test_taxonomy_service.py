@@ -139,8 +139,8 @@ def test_the_cached_words_answer_as_the_queries_do(writer: Session) -> None:
 
 def _asked(session: Session, votes_for: list[int], **ask: object) -> tuple[object, object, object, object]:
     """A workshop asks the room about the first unsafe category's words; each vote picks an option by position."""
-    from app.workshops import service as workshops
     from app.core.live import InProcessBroker
+    from app.workshops import service as workshops
     from app.workshops.schemas import WordingQuestionCreate
     from tests.factories import make_workshop
     from tests.support_services import identity
@@ -158,8 +158,8 @@ def _asked(session: Session, votes_for: list[int], **ask: object) -> tuple[objec
 
 
 def test_the_words_a_room_chose_become_the_next_version_once_adopted(writer: Session) -> None:
-    from app.workshops import service as workshops
     from app.core.live import InProcessBroker
+    from app.workshops import service as workshops
 
     area, staff, workshop, question = _asked(writer, votes_for=[1, 1, 2])
     with pytest.raises(workshops.WorkshopError) as still_open:
@@ -178,8 +178,8 @@ def test_the_words_a_room_chose_become_the_next_version_once_adopted(writer: Ses
 
 
 def test_a_wording_question_nobody_answered_has_nothing_to_adopt(writer: Session) -> None:
-    from app.workshops import service as workshops
     from app.core.live import InProcessBroker
+    from app.workshops import service as workshops
 
     area, staff, workshop, question = _asked(writer, votes_for=[])
     workshops.close_wording(writer, staff, workshop, question.id, live=InProcessBroker())  # type: ignore[arg-type, attr-defined]
@@ -193,8 +193,8 @@ def test_a_wording_question_nobody_answered_has_nothing_to_adopt(writer: Session
 
 
 def test_adopting_the_words_already_in_use_takes_the_question_off_the_list(writer: Session) -> None:
-    from app.workshops import service as workshops
     from app.core.live import InProcessBroker
+    from app.workshops import service as workshops
 
     area, staff, workshop, question = _asked(writer, votes_for=[0, 0, 1])  # the room keeps today's words
     workshops.close_wording(writer, staff, workshop, question.id, live=InProcessBroker())  # type: ignore[arg-type, attr-defined]

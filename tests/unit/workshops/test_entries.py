@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
+from app.core.live import InProcessBroker
 from app.reports.models import Report
 from app.workshops import entries
 from app.workshops import service as workshops
 from app.workshops.events import Participation, WorkshopError
-from app.core.live import InProcessBroker
 from app.workshops.models import WorkshopEntry, WorkshopEvent, WorkshopEventKind
 from tests import support_services
 from tests.factories import make_area, make_workshop, report_data

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.workshops import events
 from app.core.live import InProcessBroker
+from app.workshops import events
 from app.workshops.models import WorkshopEventKind
 from tests import support_services
 from tests.factories import make_area, make_workshop

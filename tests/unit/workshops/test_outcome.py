@@ -9,9 +9,9 @@ import io
 
 from sqlmodel import Session
 
+from app.core.live import InProcessBroker
 from app.workshops import entries, outcome, wall
 from app.workshops import service as workshops
-from app.core.live import InProcessBroker
 from app.workshops.models import VotingStatus
 from tests import support_services
 from tests.factories import make_area, make_workshop, report_data

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
+from app.core.live import InProcessBroker
 from app.taxonomy.defaults import default_categories, default_label
 from app.workshops import service as workshops
 from app.workshops import wording
 from app.workshops.events import WorkshopError
-from app.core.live import InProcessBroker
 from app.workshops.models import WordingOption, WordingQuestion
 from app.workshops.schemas import WordingQuestionCreate
 from tests import support_services

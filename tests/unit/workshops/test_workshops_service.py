@@ -9,11 +9,11 @@ import pytest
 from sqlmodel import Session, col, select
 
 from app.areas.lookup import load_area_data
+from app.core.live import InProcessBroker
 from app.core.types import utcnow
 from app.reports.models import Report
 from app.workshops import service as workshops
 from app.workshops import walks
-from app.core.live import InProcessBroker
 from app.workshops.models import WalkStop, WorkshopMode, WorkshopParticipant
 from app.workshops.schemas import WorkshopCreate
 from tests import support_services
