@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from app.accounts.models import Role
+from app.core.forms import field_messages
 from app.core.i18n import lazy_gettext as _l
 
 LOOPBACK_NAMES = {"localhost"}
@@ -196,9 +197,5 @@ def check_sso_settings(form: SsoSettingsForm, *, allow_loopback_http: bool) -> t
             context={"allow_loopback_http": allow_loopback_http},
         )
     except ValidationError as exc:
-        for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else ""
-            if field in FIELD_ERRORS and field not in errors:
-                errors[field] = str(FIELD_ERRORS[field])
-        return None, errors
+        return None, field_messages(exc, FIELD_ERRORS, into=errors)
     return (None, errors) if errors else (parsed, errors)

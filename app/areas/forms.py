@@ -14,6 +14,7 @@ from markupsafe import Markup
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from app.areas.help_contacts import INTERPRETER, LANGUAGE_CODES, MAX_CONTACTS
+from app.core.forms import field_messages
 from app.core.i18n import LOCALE_NAMES
 from app.core.i18n import lazy_gettext as _l
 
@@ -138,11 +139,7 @@ def check_help_contact(data: HelpContactForm) -> tuple[HelpContactIn | None, dic
     try:
         parsed = HelpContactIn.model_validate(values)
     except ValidationError as exc:
-        for error in exc.errors():
-            name = str(error["loc"][0]) if error["loc"] else ""
-            if name in FIELD_ERRORS and name not in errors:
-                errors[name] = str(FIELD_ERRORS[name])
-        return None, errors
+        return None, field_messages(exc, FIELD_ERRORS, into=errors)
     if not parsed.phone and not parsed.url:
         errors["phone"] = str(FIELD_ERRORS["reach"])
         return None, errors

@@ -21,6 +21,7 @@ from app.areas.forms import (
     language_choices,
 )
 from app.areas.schemas import FIELD_ERRORS, SafeguardingSettings, SafeguardingSettingsForm
+from app.core.forms import field_messages
 from app.core.i18n import known_time_zones
 from app.core.i18n import lazy_gettext as _l
 from app.core.mail import MailerDep
@@ -68,10 +69,7 @@ def safeguarding_settings_save(
     try:
         parsed = SafeguardingSettings.model_validate(values)
     except ValidationError as exc:
-        for error in exc.errors():
-            name = str(error["loc"][0]) if error["loc"] else ""
-            if name in FIELD_ERRORS and name not in errors:
-                errors[name] = str(FIELD_ERRORS[name])
+        field_messages(exc, FIELD_ERRORS, into=errors)
     if errors:
         return _page(request, staff, mailer.configured, values, errors=errors, status_code=400)
     assert staff.area.id is not None

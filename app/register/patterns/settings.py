@@ -14,6 +14,7 @@ from pydantic import Field as PydanticField
 from sqlmodel import Session
 
 from app.audit import service as audit
+from app.core.forms import field_messages
 from app.core.i18n import lazy_gettext as _l
 from app.core.types import utcnow
 from app.register.patterns.detection import DEFAULTS, Thresholds
@@ -113,11 +114,7 @@ def form_values(thresholds: Thresholds) -> dict[str, str]:
 
 def settings_errors(exc: Any) -> dict[str, str]:
     """Each refused field's message, once ("baseline_short" belongs to the baseline field)."""
-    errors: dict[str, str] = {}
-    for error in exc.errors():
-        name = str(error["loc"][0]) if error["loc"] else "baseline_weeks"
-        if name in FIELD_ERRORS and name not in errors:
-            errors[name] = str(FIELD_ERRORS[name])
+    errors = field_messages(exc, FIELD_ERRORS)
     return errors or {"baseline_weeks": str(FIELD_ERRORS["baseline_weeks"])}
 
 
