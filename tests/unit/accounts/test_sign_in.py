@@ -34,7 +34,7 @@ from app.audit.models import AuditEvent
 from app.core.db import Database
 from tests import support_services
 from tests.factories import PASSWORD, make_area, make_oidc_config, make_staff
-from tests.support import totp_code
+from tests.support import run_in_own_loop, totp_code
 
 writer = support_services.writer  # the app's own write session, on each database (a fixture)
 
@@ -251,17 +251,16 @@ async def _finish(writer: Session, browser_token: str, *, state: str = "state-fr
     )
 
 
-@pytest.mark.anyio
-async def test_starting_remembers_one_attempt_and_the_callback_signs_in_once(writer: Session, db: Database, limiter: SignInThrottle, provider: dict[str, Any]) -> None:
+def test_starting_remembers_one_attempt_and_the_callback_signs_in_once(writer: Session, db: Database, limiter: SignInThrottle, provider: dict[str, Any]) -> None:
     area = make_area(writer)
     make_oidc_config(writer, area, issuer=ISSUER, client_id="sm", client_secret="s")
-    started = await _start(db, writer, limiter)
+    started = run_in_own_loop(_start(db, writer, limiter))
     assert started.redirect_to.startswith(ISSUER + "/auth?") and started.browser_token
     assert provider["redirect_uri"] == CALLBACK
     [attempt] = _committed(db, OidcLoginAttempt)
     assert attempt.next_path == "/staff/register" and attempt.code_verifier == "v" * 43
 
-    finished = await _finish(writer, started.browser_token)
+    finished = run_in_own_loop(_finish(writer, started.browser_token))
     assert finished.token is not None and finished.next_path == "/staff/register" and finished.refusal is None
     assert provider["finish"]["code_verifier"] == "v" * 43 and provider["finish"]["nonce"] == "n"
     [user] = _committed(db, User)
@@ -272,13 +271,12 @@ async def test_starting_remembers_one_attempt_and_the_callback_signs_in_once(wri
     assert _committed(db, OidcLoginAttempt) == []
 
     # The same answer again finds no attempt: refused, audited, and no second session.
-    replayed = await _finish(writer, started.browser_token)
+    replayed = run_in_own_loop(_finish(writer, started.browser_token))
     assert replayed.token is None and replayed.refusal == SsoRefusal.STATE
     assert _refusal_reasons(db) == ["oidc_state"]
     assert len(_committed(db, StaffSession)) == 1
 
 
-@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("change", "refusal"),
     [
@@ -287,59 +285,55 @@ async def test_starting_remembers_one_attempt_and_the_callback_signs_in_once(wri
         ({"error": "access_denied", "code": ""}, SsoRefusal.PROVIDER),
     ],
 )
-async def test_a_callback_that_does_not_fit_the_attempt_is_refused_and_audited(
+def test_a_callback_that_does_not_fit_the_attempt_is_refused_and_audited(
     writer: Session, db: Database, limiter: SignInThrottle, provider: dict[str, Any], change: dict[str, str], refusal: SsoRefusal
 ) -> None:
     area = make_area(writer)
     make_oidc_config(writer, area, issuer=ISSUER, client_id="sm", client_secret="s")
-    started = await _start(db, writer, limiter)
+    started = run_in_own_loop(_start(db, writer, limiter))
     params = dict(change)  # the parametrised dict is shared by both databases' runs
     browser_token = params.pop("browser_token", started.browser_token)
-    finished = await _finish(writer, browser_token, **params)
+    finished = run_in_own_loop(_finish(writer, browser_token, **params))
     assert finished.token is None and finished.refusal == refusal
     assert _refusal_reasons(db) == [refusal.value]
     assert _committed(db, StaffSession) == [] and _committed(db, User) == []
     assert "finish" not in provider  # the provider was never asked for the token
 
 
-@pytest.mark.anyio
-async def test_groups_that_give_no_role_are_refused_with_nothing_created(writer: Session, db: Database, limiter: SignInThrottle, provider: dict[str, Any]) -> None:
+def test_groups_that_give_no_role_are_refused_with_nothing_created(writer: Session, db: Database, limiter: SignInThrottle, provider: dict[str, Any]) -> None:
     area = make_area(writer)
     make_oidc_config(writer, area, issuer=ISSUER, client_id="sm", client_secret="s")
     provider["claims"] = SAM | {"groups": ["catering"]}
-    started = await _start(db, writer, limiter)
-    finished = await _finish(writer, started.browser_token)
+    started = run_in_own_loop(_start(db, writer, limiter))
+    finished = run_in_own_loop(_finish(writer, started.browser_token))
     assert finished.token is None and finished.refusal == SsoRefusal.NO_ROLE
     assert _refusal_reasons(db) == ["oidc_no_role"]
     assert _committed(db, User) == []
 
 
-@pytest.mark.anyio
-async def test_an_area_without_single_sign_on_has_nothing_to_start(writer: Session, db: Database, limiter: SignInThrottle, provider: dict[str, Any]) -> None:
+def test_an_area_without_single_sign_on_has_nothing_to_start(writer: Session, db: Database, limiter: SignInThrottle, provider: dict[str, Any]) -> None:
     make_area(writer)
-    assert await _start(db, writer, limiter) is None
-    assert await _start(db, writer, limiter, slug="nowhere") is None
+    assert run_in_own_loop(_start(db, writer, limiter)) is None
+    assert run_in_own_loop(_start(db, writer, limiter, slug="nowhere")) is None
     assert _committed(db, OidcLoginAttempt) == []
 
 
-@pytest.mark.anyio
-async def test_a_provider_that_cannot_be_reached_is_refused_and_audited(writer: Session, db: Database, limiter: SignInThrottle, provider: dict[str, Any]) -> None:
+def test_a_provider_that_cannot_be_reached_is_refused_and_audited(writer: Session, db: Database, limiter: SignInThrottle, provider: dict[str, Any]) -> None:
     area = make_area(writer)
     make_oidc_config(writer, area, issuer=ISSUER, client_id="sm", client_secret="s")
     provider["start_refusal"] = SsoRefusal.PROVIDER
-    started = await _start(db, writer, limiter)
+    started = run_in_own_loop(_start(db, writer, limiter))
     assert started.refusal == SsoRefusal.PROVIDER and not started.redirect_to
     assert _refusal_reasons(db) == ["oidc_provider"]
     assert _committed(db, OidcLoginAttempt) == []
 
 
-@pytest.mark.anyio
-async def test_starts_have_their_own_limit_per_connection(writer: Session, db: Database, limiter: SignInThrottle, provider: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_starts_have_their_own_limit_per_connection(writer: Session, db: Database, limiter: SignInThrottle, provider: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(throttle.ADDRESS_LIMITS, Step.SSO_START, parse("1/15 minutes"))
     area = make_area(writer)
     make_oidc_config(writer, area, issuer=ISSUER, client_id="sm", client_secret="s")
-    assert (await _start(db, writer, limiter)).redirect_to
-    waiting = await _start(db, writer, limiter)
+    assert (run_in_own_loop(_start(db, writer, limiter))).redirect_to
+    waiting = run_in_own_loop(_start(db, writer, limiter))
     assert waiting.connection_wait > 0 and not waiting.redirect_to
     assert len(_committed(db, OidcLoginAttempt)) == 1
     assert limiter.address_wait(Step.PASSWORD, ADDRESS) == 0  # the password step has its own
