@@ -19,6 +19,7 @@ server itself keeps running (its buffer cache stays warm, as it does when an app
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -53,6 +54,33 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
+class GarbageCollections:
+    """Python's garbage collections during the measured requests: how many, and the time spent in the
+    full (generation 2) ones, which walk every object in the process (see "The profile's slow tail")."""
+
+    def __init__(self) -> None:
+        self.young = 0
+        self.full = 0
+        self.full_ms: list[float] = []
+        self._started = 0.0
+        self.on = False
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if not self.on:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif info["generation"] == 2:
+            self.full += 1
+            self.full_ms.append((time.perf_counter() - self._started) * 1000)
+        else:
+            self.young += 1
+
+
+COLLECTIONS = GarbageCollections()
+GC_ROWS: list[str] = []
+
+
 def _measure(label: str, call: Callable[[], int], requests: int, warmup: int) -> tuple[str, float, float, float, float]:
     """Wall-clock p50, p95 and max, and the app process's own CPU time per request at p50 (which the
     other work on a shared machine does not inflate: it excludes the database server and waiting)."""
@@ -61,6 +89,7 @@ def _measure(label: str, call: Callable[[], int], requests: int, warmup: int) ->
         if status != 200:
             raise SystemExit(f"{label}: HTTP {status}")
     timings, cpu = [], []
+    COLLECTIONS.young, COLLECTIONS.full, COLLECTIONS.full_ms, COLLECTIONS.on = 0, 0, [], True
     for _ in range(requests):
         start, start_cpu = time.perf_counter(), time.process_time()
         status = call()
@@ -68,6 +97,9 @@ def _measure(label: str, call: Callable[[], int], requests: int, warmup: int) ->
         cpu.append((time.process_time() - start_cpu) * 1000)
         if status != 200:
             raise SystemExit(f"{label}: HTTP {status}")
+    COLLECTIONS.on = False
+    full = f"{COLLECTIONS.full}, {statistics.median(COLLECTIONS.full_ms):.0f} ms each (median)" if COLLECTIONS.full else "0"
+    GC_ROWS.append(f"| {label} | {COLLECTIONS.young / requests:.1f} | {full} |")
     return label, statistics.median(timings), _percentile(timings, 0.95), max(timings), statistics.median(cpu)
 
 
@@ -116,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=60, help="measured requests per page")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured requests first")
     parser.add_argument("--restarts", type=int, default=5, help="fresh processes, each timing its first list and profile request")
+    parser.add_argument(
+        "--unfreeze", action="store_true",
+        help="undo the app's start-up gc.freeze() (app/main.py lifespan): the baseline, full collections walk every start-up object",
+    )
     parser.add_argument("--first-requests", nargs=2, metavar=("TOKEN", "CONTEXT_ID"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.first_requests:
@@ -145,7 +181,11 @@ def main(argv: list[str] | None = None) -> int:
         for label, value in json.loads(out.stdout.strip().splitlines()[-1]).items():
             restarts[label].append(value)
     web_app = create_app(settings, database=db)
-    with TestClient(web_app) as client:
+    gc.callbacks.append(COLLECTIONS)
+    with TestClient(web_app) as client:  # runs the lifespan, which freezes what start-up built
+        frozen_at_start = gc.get_freeze_count()
+        if args.unfreeze:
+            gc.unfreeze()
         client.cookies.set(staff_cookie_name(settings), session_serializer(settings).dumps(token))
         pages = [
             ("register list (default: last 12 months)", "/staff/register"),
@@ -170,6 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     for label, p50, p95, worst, cpu in results:
         print(f"| {label} | {p50:.1f} | {p95:.1f} | {worst:.1f} | {'–' if cpu != cpu else f'{cpu:.1f}'} |")
     print(f"\n{args.requests} measured requests per page after {args.warmup} warm-up requests; {args.restarts} restarts.")
+    frozen = f", {frozen_at_start} frozen at start-up" if not args.unfreeze else ", start-up freeze undone"
+    print(f"\nGarbage collections during the measured requests ({len(gc.get_objects())} objects tracked at the end{frozen}):")
+    print("\n| page | young collections per request | full collections |\n| --- | --- | --- |")
+    print("\n".join(GC_ROWS))
     return 0
 
 

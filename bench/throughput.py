@@ -4,6 +4,8 @@ Usage (from the repository root):
     .venv/bin/python bench/throughput.py                        # SQLite, a throwaway file
     .venv/bin/python bench/throughput.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
     .venv/bin/python bench/throughput.py --seconds 8 --rounds 3 --connections 1,20
+    .venv/bin/python bench/throughput.py --baseline /tmp/before   # also the app from another copy of the tree
+    .venv/bin/python bench/throughput.py --fresh-words            # every send's words are new (no repeat)
 
 Two uvicorn servers on loopback, started the way `safetymap serve` starts one (one process, no proxy
 headers, no server header, no uvicorn access log), on the same database and the same engine
@@ -13,7 +15,15 @@ PostgreSQL):
 - the real app (`app.main:create_app`);
 - a bare FastAPI app (`bench.throughput:bare_app`) with two plain `def` routes: POST /send does one
   INSERT in one write transaction (`Database.transaction`), and GET /page renders a Jinja template
-  whose output is the same size as the real GET /report page.
+  whose output is the same size as the real GET /report page;
+- with --baseline DIR, also the real app from DIR (a copy of the repository before a change: its
+  `app/`, `templates/`, `static/` and `locales/`), on the same database, so that before and after
+  are measured side by side in the same run.
+
+The send is the same ordinary report each time (a new submission token), as a phone sends it right
+after its check screen graded the same words; --fresh-words adds a different word to every send's
+description, so that nothing triage has seen before helps (the words of a send arriving at a process
+that did not show its check screen).
 
 Pairs run interleaved in one run (real, bare, real, bare, ... for each connection count and round),
 so both see the same machine. Each cell runs for --seconds with that many connections kept busy by
@@ -167,13 +177,13 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
 
 
-def start(name: str, target: str, env: dict[str, str], log: Path) -> Server:
+def start(name: str, target: str, env: dict[str, str], log: Path, cwd: Path = ROOT) -> Server:
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", target, "--factory", "--host", "127.0.0.1", "--port", str(port),
         "--no-proxy-headers", "--no-server-header", "--no-access-log", "--log-level", "warning",
     ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)  # noqa: S603
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)  # noqa: S603
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -199,14 +209,23 @@ class Cell:
     errors: int
 
 
-async def _load(server: Server, method: str, path: str, connections: int, seconds: float, body: dict[str, str] | None) -> Cell:
+LoadRequest = tuple[Server, str, str, dict[str, str] | None]  # server, method, path, form (None: GET)
+
+
+def is_real(server: Server) -> bool:
+    return server.name != "bare"
+
+
+async def _load(
+    server: Server, method: str, path: str, connections: int, seconds: float, body: dict[str, str] | None, fresh_words: bool,
+) -> Cell:
     base = f"http://127.0.0.1:{server.port}"
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
         form = dict(body or {})
-        if body is not None and server.name == "real":
+        if body is not None and is_real(server):
             page = await client.get("/report")  # the CSRF cookie, and the token the page carries
             found = TOKEN.search(page.text)
             assert found, "GET /report has no CSRF token"
@@ -218,11 +237,13 @@ async def _load(server: Server, method: str, path: str, connections: int, second
             nonlocal errors
             while time.perf_counter() < deadline:
                 data = form | {"submission_token": secrets.token_urlsafe(18)} if body is not None else None
+                if data is not None and fresh_words:
+                    data["description"] = f"{data['description']} {secrets.token_hex(4)}"
                 t0 = time.perf_counter()
                 response = await client.request(method, path, data=data)
                 latencies.append(time.perf_counter() - t0)
                 # The real send answers with the receipt page (200); anything else is a failed send.
-                if response.status_code >= 300 or (server.name == "real" and body is not None and 'class="receipt-code"' not in response.text):
+                if response.status_code >= 300 or (is_real(server) and body is not None and 'class="receipt-code"' not in response.text):
                     errors += 1
 
         await asyncio.gather(*(one_connection() for _ in range(connections)))
@@ -237,8 +258,10 @@ async def _load(server: Server, method: str, path: str, connections: int, second
     )
 
 
-def load(server: Server, method: str, path: str, connections: int, seconds: float, body: dict[str, str] | None = None) -> Cell:
-    return asyncio.run(_load(server, method, path, connections, seconds, body))
+def load(
+    server: Server, method: str, path: str, connections: int, seconds: float, body: dict[str, str] | None = None, fresh_words: bool = False,
+) -> Cell:
+    return asyncio.run(_load(server, method, path, connections, seconds, body, fresh_words))
 
 
 def main() -> int:
@@ -247,6 +270,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=6.0, help="length of each cell")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds; the median round is reported")
     parser.add_argument("--connections", default="1,20", help="connection counts, comma separated")
+    parser.add_argument("--baseline", type=Path, metavar="DIR", help="also run the real app from this copy of the repository (before a change)")
+    parser.add_argument("--fresh-words", action="store_true", help="a different description on every send")
     args = parser.parse_args()
     counts = [int(c) for c in args.connections.split(",")]
 
@@ -256,26 +281,41 @@ def main() -> int:
             "SAFETYMAP_SECRET_KEY": secrets.token_urlsafe(32), "SAFETYMAP_REPORT_RATE_LIMIT": "1000000000",
             "SAFETYMAP_ALERT_LOOP_SECONDS": "0", "SAFETYMAP_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
         }
+        servers: list[Server] = []
         try:
             real = start("real", "app.main:create_app", env, Path(folder) / "real.log")
+            servers.append(real)
             page_bytes = len(httpx.get(f"http://127.0.0.1:{real.port}/report").content)
             bare = start("bare", "bench.throughput:bare_app", env | {"BENCH_PAGE_BYTES": str(page_bytes)}, Path(folder) / "bare.log")
+            servers.append(bare)
+            if args.baseline:
+                before_dir = args.baseline.resolve()
+                before = start("before", "app.main:create_app", env | {"PYTHONPATH": str(before_dir)}, Path(folder) / "before.log", cwd=before_dir)
+                servers.append(before)
         except RuntimeError as exc:
             print(exc, file=sys.stderr)
+            for server in servers:
+                server.process.terminate()
+                server.process.wait(timeout=10)
             return 2
         try:
             bare_bytes = len(httpx.get(f"http://127.0.0.1:{bare.port}/page").content)
-            print(f"database: {url.split(':', 1)[0]}; GET /report {page_bytes} bytes, bare page {bare_bytes} bytes; {os.cpu_count()} cores")
-            pairs = [
-                ("send", (real, "POST", "/report", ANSWERS), (bare, "POST", "/send", ANSWERS)),
-                ("page", (real, "GET", "/report", None), (bare, "GET", "/page", None)),
+            print(
+                f"database: {url.split(':', 1)[0]}; GET /report {page_bytes} bytes, bare page {bare_bytes} bytes; {os.cpu_count()} cores;"
+                f" load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {time.strftime('%Y-%m-%d %H:%M %Z')}"
+                + ("; fresh words on every send" if args.fresh_words else "")
+            )
+            sides = ("real", "bare", "before")[: len(servers)]
+            pairs: list[tuple[str, list[LoadRequest]]] = [
+                ("send", [(server, "POST", "/report" if is_real(server) else "/send", ANSWERS) for server in servers]),
+                ("page", [(server, "GET", "/report" if is_real(server) else "/page", None) for server in servers]),
             ]
             results: dict[tuple[str, str, int], list[Cell]] = {}
             for round_number in range(args.rounds):
                 for connections in counts:
-                    for name, *sides in pairs:
-                        for side, (server, method, path, body) in zip(("real", "bare"), sides, strict=True):
-                            cell = load(server, method, path, connections, args.seconds, body)
+                    for name, requests in pairs:
+                        for side, (server, method, path, body) in zip(sides, requests, strict=True):
+                            cell = load(server, method, path, connections, args.seconds, body, args.fresh_words)
                             results.setdefault((name, side, connections), []).append(cell)
                             print(
                                 f"round {round_number + 1}  {cell.label:22} x{connections:<3} {cell.rps:8.1f} req/s  "
@@ -284,7 +324,7 @@ def main() -> int:
                                 flush=True,
                             )
         finally:
-            for server in (real, bare):
+            for server in servers:
                 server.process.terminate()
                 server.process.wait(timeout=10)
 
@@ -304,12 +344,19 @@ def main() -> int:
                 f"  bare {b.rps:7.1f} req/s (p50 {b.p50_ms:.1f} ms, p95 {b.p95_ms:.1f} ms, {b.cpu_ms:.2f} ms CPU)"
                 f"  ratio {ratio:.2f} (budget >= {target})"
             )
+            if "before" in sides:
+                old = median(name, "before", connections)
+                print(
+                    f"  {name:4} x{connections:<3} before {old.rps:7.1f} req/s (p50 {old.p50_ms:.1f} ms, p95 {old.p95_ms:.1f} ms, {old.cpu_ms:.2f} ms CPU)"
+                    f"  ratio to bare {old.rps / b.rps:.2f}; after / before {r.rps / old.rps:.2f}x, CPU {r.cpu_ms / old.cpu_ms:.2f}x"
+                )
         if len(counts) > 1:
             low, high = median(name, "real", counts[0]), median(name, "real", counts[-1])
             scaling = high.rps / low.rps
             bare_scaling = median(name, "bare", counts[-1]).rps / median(name, "bare", counts[0]).rps
             ok &= scaling >= BUDGET_SCALING
             print(f"  {name:4} x{counts[-1]} / x{counts[0]}: real {scaling:.2f}x, bare {bare_scaling:.2f}x (budget >= {BUDGET_SCALING}x)")
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("budget holds" if ok else "budget NOT met")
     return 0 if ok else 1
 

@@ -9,6 +9,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, HTTPException, Path, Query, Request
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.accounts.service import StaffIdentity
 from app.accounts.sessions import resume_session
@@ -120,11 +121,14 @@ def staff_session_token(request: Request, settings: Settings) -> str | None:
         return None
 
 
-def optional_staff(request: Request, db: DatabaseDep, settings: SettingsDep) -> StaffIdentity | None:
+async def optional_staff(request: Request, db: DatabaseDep, settings: SettingsDep) -> StaffIdentity | None:
+    # Async so that the public, who carry no staff cookie, never pay a thread-pool hop for this; a
+    # staff session is looked up in the pool like any other database work.
     token = staff_session_token(request, settings)
     if token is None:
         return None
-    identity = resume_session(
+    identity = await run_in_threadpool(
+        resume_session,
         db,
         str(token),
         idle=timedelta(minutes=settings.session_idle_minutes),

@@ -60,9 +60,9 @@ class SafePlace:
     rings: int  # how many hexagon rings away (each about 1 km at the default resolution)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContextChoice:
-    """Another context of the area, as the merge form offers it."""
+    """Another context of the area, as the merge form offers it (slots: one object each, see below)."""
 
     id: int
     name: str
@@ -175,7 +175,7 @@ def ordered(counts: Counter[str], order: Sequence[str]) -> list[tuple[str, int]]
 
 def context_profile(
     session: Session, area_id: int, context_id: int, *, entries_page: int = 1, today: date | None = None,
-    window_weeks: int = outcome_windows.DEFAULT_WINDOW_WEEKS, window_anchor: str = "start",
+    window_weeks: int = outcome_windows.DEFAULT_WINDOW_WEEKS, window_anchor: str = "start", merge_query: str = "",
 ) -> ContextProfile | None:
     context = get_context(session, area_id, context_id)
     if context is None:
@@ -248,7 +248,7 @@ def context_profile(
         decisions=decisions,
         safe_places=safe_places_near(session, context),
         merged_into=get_context(session, area_id, context.merged_into_id) if context.merged_into_id else None,
-        merge_candidates=merge_candidates(session, area_id, context_id),
+        merge_candidates=merge_candidates(session, context, query=merge_query),
         people=_names(session, {i for i in people_ids if i}),
     )
 
@@ -272,14 +272,46 @@ def context_weighting(session: Session, context: Context, today: date) -> tuple[
     return factors, agg.theme_counts(recent[0], kinds=(ReportKind.UNSAFE, ReportKind.STRUCTURAL)).most_common(3)
 
 
-def merge_candidates(session: Session, area_id: int, context_id: int) -> list[ContextChoice]:
-    """The area's other open contexts by name (ids and names only: an area can have thousands)."""
-    rows = session.exec(
-        select(Context.id, Context.name)
-        .where(Context.area_id == area_id, Context.id != context_id, col(Context.merged_into_id).is_(None))
-        .order_by(col(Context.name))
-    ).all()
-    return [ContextChoice(i, name) for i, name in rows if i is not None]
+MERGE_CHOICES = 25  # how many contexts the merge form offers at once; a name search finds the rest
+
+
+def merge_candidates(session: Session, context: Context, *, query: str = "") -> list[ContextChoice]:
+    """Contexts this one could be merged into: those whose names hold `query`, or, without one, the
+    nearest (the same and the neighbouring cells first, as two contexts that are one place usually
+    are) and then the most recently active. Never the area's whole list: an area has thousands of
+    contexts, and a select of 4,000 names was both unusable and most of the profile's cost (its
+    objects set off the garbage collections behind the page's slow tail, bench/README.md, "Register").
+    Ids and names only, read through the table into slotted objects."""
+    table = Context.__table__  # type: ignore[attr-defined]
+    others = sa_select(table.c.id, table.c.name).where(
+        table.c.area_id == context.area_id, table.c.id != context.id, table.c.merged_into_id.is_(None)
+    )
+    words = query.strip()[:100]
+    if words:
+        pattern = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = session.execute(
+            others.where(table.c.name.ilike(pattern, escape="\\")).order_by(table.c.name).limit(MERGE_CHOICES)
+        )
+        return [ContextChoice(i, name) for i, name in rows]
+    chosen: list[ContextChoice] = []
+    if context.h3_cell:
+        try:
+            ring = list(h3.grid_disk(context.h3_cell, 2))
+        except (ValueError, h3.H3BaseException):
+            ring = []
+        if ring:
+            rows = session.execute(
+                others.where(table.c.h3_cell.in_(ring)).order_by(table.c.last_entry_at.desc().nulls_last(), table.c.name).limit(MERGE_CHOICES)
+            )
+            chosen = [ContextChoice(i, name) for i, name in rows]
+    if len(chosen) < MERGE_CHOICES:
+        seen = [c.id for c in chosen]
+        rest = others.where(table.c.id.not_in(seen)) if seen else others
+        rows = session.execute(
+            rest.order_by(table.c.last_entry_at.desc().nulls_last(), table.c.name).limit(MERGE_CHOICES - len(chosen))
+        )
+        chosen += [ContextChoice(i, name) for i, name in rows]
+    return chosen
 
 
 def _names(session: Session, ids: set[int]) -> dict[int, str]:

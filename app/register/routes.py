@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
@@ -211,13 +211,12 @@ def _context(session: Session, staff: StaffIdentity, context_id: int) -> Context
 
 def _profile_page(
     request: Request, session: Session, staff: StaffIdentity, context_id: int, *, status_code: int = 200, entries_page: int = 1,
-    window_weeks: int = 8, window_anchor: str = "start", **extra: Any
+    window_weeks: int = 8, window_anchor: str = "start", merge_query: str = "", **extra: Any
 ) -> Response:
-    profile = profiles.context_profile(
-        session, _area_id(staff), context_id, entries_page=entries_page, window_weeks=window_weeks, window_anchor=window_anchor
-    )
-    if profile is None:
-        raise HTTPException(status_code=404)
+    profile = found(profiles.context_profile(
+        session, _area_id(staff), context_id, entries_page=entries_page, window_weeks=window_weeks, window_anchor=window_anchor,
+        merge_query=merge_query,
+    ))
     months = [m.month for m in profile.monthly]
     category_label = category_names(session, _area_id(staff))
     return _render(
@@ -234,7 +233,7 @@ def _profile_page(
             "time_chart": charts.horizontal_bars([(str(TIME_BANDS.get(c, c)), n) for c, n in profile.time_of_day]),
             "day_chart": charts.horizontal_bars([(str(DAYS.get(c, c)), n) for c, n in profile.days]),
             "theme_chart": charts.horizontal_bars([(category_label(c), n) for c, n in profile.themes[:8]]),
-            "error": "", "error_section": "", "action_values": {},
+            "error": "", "error_section": "", "action_values": {}, "merge_query": merge_query,
         } | extra,
         status_code=status_code,
     )
@@ -250,9 +249,11 @@ def _error_page(request: Request, read: Session, write: Session, staff: StaffIde
 def context_page(
     request: Request, context_id: DbId, staff: RegisterReader, session: ReadSession,
     view: Annotated[ViewRecord, Depends(records_view("context_viewed", subject="context_id"))], entries: int = 1,
-    weeks: int = 8, anchor: str = "start",
+    weeks: int = 8, anchor: str = "start", merge_q: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
-    response = _profile_page(request, session, staff, context_id, entries_page=entries, window_weeks=weeks, window_anchor=anchor)
+    response = _profile_page(
+        request, session, staff, context_id, entries_page=entries, window_weeks=weeks, window_anchor=anchor, merge_query=merge_q
+    )
     view.note(entries_page=entries)
     return response
 

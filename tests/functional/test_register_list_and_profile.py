@@ -258,3 +258,26 @@ def test_counts_follow_a_newly_published_entry(client: TestClient, session: Sess
     response = client.post("/track/withdraw", data={"code": report.receipt_code, "confirm": "yes", "csrf_token": token})
     assert response.status_code == 200
     assert unsafe_count() == "1"
+
+
+def test_the_merge_form_offers_a_short_list_and_finds_any_other_context_by_name(client: TestClient, session: Session) -> None:
+    area = make_area(session)
+    here = make_context(session, area, "Canal Walk")
+    far = "8819583a4bfffff"  # a cell well away from the park's, so only a search finds it
+    make_context(session, area, "Station subway", h3_cell=far)
+    for index in range(30):
+        make_context(session, area, f"Nearby street {index:02d}")
+    _statutory(client, session, area)
+
+    page = client.get(f"/staff/register/contexts/{here.id}").text
+    offered = re.findall(r'<option value="\d+">([^<]+)</option>', page.split('id="merge-target"')[1].split("</select>")[0])
+    assert len(offered) == 25 and "Station subway" not in offered and "Canal Walk" not in offered
+    assert 'name="merge_q"' in page
+
+    found_page = client.get(f"/staff/register/contexts/{here.id}", params={"merge_q": "subway"}).text
+    assert re.findall(r'<option value="\d+">([^<]+)</option>', found_page.split('id="merge-target"')[1].split("</select>")[0]) == ["Station subway"]
+    assert 'value="subway"' in found_page
+
+    nothing = client.get(f"/staff/register/contexts/{here.id}", params={"merge_q": "no such place"}).text
+    assert 'id="merge-target"' not in nothing and "Try fewer or different words." in nothing
+    assert client.get(f"/staff/register/contexts/{here.id}", params={"merge_q": "x" * 101}).status_code == 400

@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -50,15 +53,59 @@ class TriageResult:
     cues: tuple[str, ...] = ()  # human-readable: rule cues and the words that raised the score
 
 
+class _RecentResults:
+    """The results for the last few texts, so the same words are not triaged again on every screen.
+
+    A report's answers travel with every screen after the one that asked them, and each screen
+    grades them (help shows at once), so one report's words reach triage four or five times and a
+    send repeats what the check screen just did. A result depends only on the text and the names
+    it was checked against (the rules and the model are fixed for the process), and it is frozen,
+    so the same object may be handed out again. Keyed by a digest of the text, never the text; a
+    text not seen here, or pushed out, is triaged in full. Per process, bounded, thread-safe.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._results: OrderedDict[tuple[bytes, tuple[str, ...], tuple[str, ...]], TriageResult] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[bytes, tuple[str, ...], tuple[str, ...]]) -> TriageResult | None:
+        with self._lock:
+            result = self._results.get(key)
+            if result is not None:
+                self._results.move_to_end(key)
+            return result
+
+    def put(self, key: tuple[bytes, tuple[str, ...], tuple[str, ...]], result: TriageResult) -> None:
+        with self._lock:
+            self._results[key] = result
+            self._results.move_to_end(key)
+            while len(self._results) > self._size:
+                self._results.popitem(last=False)
+
+
+RECENT_RESULTS = _RecentResults(512)
+
+
 def triage(
     text: str, *, school_names: Sequence[str] = (), place_names: Sequence[str] = ()
 ) -> TriageResult:
+    key = None
+    if not isinstance(school_names, str) and not isinstance(place_names, str):  # a string is refused below
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        key = (digest, tuple(school_names), tuple(place_names))
+        found = RECENT_RESULTS.get(key)
+        if found is not None:
+            return found
     urgency = assess_urgency(text)
     spans = find_personal_details(text, school_names=school_names, place_names=place_names)
-    return TriageResult(
+    result = TriageResult(
         urgent=urgency.urgent,
         reasons=urgency.reasons,
         pii=tuple(spans),
         level=urgency.level,
         cues=urgency.cues,
     )
+    if key is not None:
+        RECENT_RESULTS.put(key, result)
+    return result
