@@ -184,6 +184,12 @@ async def get_broker(request: Request) -> LiveBroker:
 LiveBrokerDep = Annotated[LiveBroker, Depends(get_broker)]
 
 
+def resume_after(request: Request, after: int) -> int:
+    """Where a stream starts: the Last-Event-ID a reconnecting EventSource sends back, else `after`."""
+    last_event_id = request.headers.get("last-event-id", "")
+    return int(last_event_id) if last_event_id.isdigit() else after
+
+
 def sse_message(html: str, seq: int) -> str:
     """One server-sent event: `id` is the event number a reconnecting wall sends back as Last-Event-ID."""
     lines = html.strip().splitlines() or [""]

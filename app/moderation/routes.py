@@ -169,9 +169,7 @@ def live_queue(
     any one process: with several app processes, each stream reads what every process committed.
     """
     assert staff.area.id is not None
-    last_event_id = request.headers.get("last-event-id", "")
-    if last_event_id.isdigit():
-        after = int(last_event_id)
+    after = live.resume_after(request, after)
     filters = _filters(ReportStatus.PENDING, kind, source, language)
     body = queue_stream(db, staff.area.id, after, filters, locale=get_locale())
     return StreamingResponse(body, media_type="text/event-stream", headers={"x-accel-buffering": "no", "cache-control": "no-store"})

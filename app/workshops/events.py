@@ -7,13 +7,14 @@ change, so live walls can resume from any number (see live.py and stream.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
+from app.core.db import Database
 from app.core.live import LiveBroker
 from app.workshops.models import Workshop, WorkshopEvent, WorkshopEventKind, WorkshopParticipant
 
@@ -86,3 +87,13 @@ def events_after(
         .limit(limit)
     )
     return session.exec(query).all()
+
+
+def events_loader(db: Database) -> Callable[[int, int], list[WorkshopEvent]]:
+    """What a live stream reads on each notice: the events after the last one sent, in a short read."""
+
+    def load(workshop_id: int, last: int) -> list[WorkshopEvent]:
+        with db.read() as session:
+            return list(events_after(session, workshop_id, last))
+
+    return load

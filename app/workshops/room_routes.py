@@ -34,7 +34,7 @@ from app.core.web import (
 )
 from app.workshops import entries, entry_flow, service, stream, wall, wording
 from app.workshops import participant_pages as pages
-from app.workshops.events import WorkshopError, events_after
+from app.workshops.events import WorkshopError, events_loader
 from app.workshops.participant_pages import ENTRY_FIELDS, LIST_FIELDS
 
 router = APIRouter(dependencies=[Depends(use_locale)], include_in_schema=False)
@@ -282,13 +282,9 @@ def events(
         return Response(status_code=204)  # tells the browser's EventSource to stop trying
     workshop_id, participant_id = who.workshop.id, who.participant.id
     assert workshop_id is not None and participant_id is not None
-    last_event_id = request.headers.get("last-event-id", "")
-    if last_event_id.isdigit():
-        after = int(last_event_id)
+    after = live.resume_after(request, after)
 
-    def load(wid: int, last: int) -> list[Any]:
-        with db.read() as s:
-            return list(events_after(s, wid, last))
+    load = events_loader(db)
 
     render_batch = functools.partial(
         stream.render_phone_batch,

@@ -37,7 +37,7 @@ from app.reports.taxonomy import KIND_LABELS
 from app.taxonomy import service as taxonomy
 from app.taxonomy.defaults import QUESTION_NAMES
 from app.workshops import outcome, service, stream, walks, wall, wording
-from app.workshops.events import WorkshopError, events_after
+from app.workshops.events import WorkshopError, events_loader
 from app.workshops.models import VotingStatus, WallStatus, Workshop, WorkshopMode
 from app.workshops.schemas import WordingQuestionCreate, WorkshopCreate
 
@@ -353,13 +353,9 @@ def events(
     assert workshop.id is not None
     if view not in stream.VIEWS:
         view = stream.WALL
-    last_event_id = request.headers.get("last-event-id", "")
-    if last_event_id.isdigit():
-        after = int(last_event_id)
+    after = live.resume_after(request, after)
 
-    def load(wid: int, last: int) -> list[Any]:
-        with db.read() as s:
-            return list(events_after(s, wid, last))
+    load = events_loader(db)
 
     render_batch = functools.partial(
         stream.render_batch,
