@@ -21,7 +21,7 @@ from enum import StrEnum
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.accounts import oidc, service, sessions, sso
+from app.accounts import service, sessions, sso
 from app.accounts.models import AreaOidcConfig, OidcLoginAttempt, User
 from app.accounts.service import CodeRefusal, StaffIdentity
 from app.accounts.sso import SsoRefusal
@@ -244,6 +244,11 @@ async def start_with_organisation(
     if found is None:
         return None
     area, config = found
+    # The OpenID Connect client comes in on the first organisation sign-in in this process: it brings
+    # Authlib, joserfc and an HTTP client, about 12 MB a worker that an area without single sign-on
+    # never needs (bench/README.md, "Memory").
+    from app.accounts import oidc
+
     try:
         auth = await oidc.start(config, redirect_uri)
     except oidc.OidcError as exc:
@@ -302,6 +307,8 @@ async def finish_with_organisation(
         refusal = refusal or SsoRefusal.STATE
         await run_in_threadpool(_refuse, write, area_id, refusal)
         return SsoFinish(refusal=refusal)
+    from app.accounts import oidc  # on first use, as in start_with_organisation
+
     try:
         result = await oidc.finish(
             config, code=code, code_verifier=attempt.code_verifier, nonce=attempt.nonce,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import redis
-
 REDIS_TIMEOUT_SECONDS = 0.5
 
 
@@ -11,6 +9,8 @@ def redis_status(url: str | None) -> str:
     """"not_configured" without SAFETYMAP_REDIS_URL; "ok" when a PING answers within half a second."""
     if not url:
         return "not_configured"
+    import redis  # only where Redis is configured: the client library is 6 MB a worker
+
     client = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
     try:
         return "ok" if client.ping() else "failing"
