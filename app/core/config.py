@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
+EXAMPLE_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
 
 
 class SettingsError(RuntimeError):
@@ -101,7 +101,7 @@ def normalise_database_url(url: str) -> str:
 
 def _ensure_secret(settings: Settings) -> None:
     value = settings.secret_key.get_secret_value()
-    if value and value.lower() not in PLACEHOLDER_SECRETS:
+    if value and value.lower() not in EXAMPLE_SECRETS:
         if len(value) < 32:
             raise SettingsError("SAFETYMAP_SECRET_KEY must be at least 32 characters long.")
         return
