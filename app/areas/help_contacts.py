@@ -84,6 +84,27 @@ def contacts_of(area: Area) -> list[HelpContact]:
     return [HelpContact.from_stored(entry) for entry in area.help_contacts or [] if isinstance(entry, dict)]
 
 
+@dataclass(frozen=True)
+class ContactsForPage:
+    """An area's contacts as a page in one language lists them, each group in the area's order."""
+
+    in_language: list[HelpContact]  # they help in the page's language
+    with_interpreter: list[HelpContact]  # they help in any language, with an interpreter
+    others: list[HelpContact]
+
+
+def contacts_for_page(area: Area | None, locale: str) -> ContactsForPage:
+    groups = ContactsForPage([], [], [])
+    for contact in contacts_of(area) if area is not None else []:
+        if locale in contact.languages:
+            groups.in_language.append(contact)
+        elif INTERPRETER in contact.languages:
+            groups.with_interpreter.append(contact)
+        else:
+            groups.others.append(contact)
+    return groups
+
+
 def find_contact(area: Area, key: str) -> HelpContact | None:
     return next((contact for contact in contacts_of(area) if contact.key == key), None)
 

@@ -61,6 +61,10 @@ def build_environment() -> Environment:
     env.globals["LOCALE_NAMES"] = i18n.LOCALE_NAMES
     env.globals["offered_locales"] = i18n.offered_locales
     env.globals["text_direction"] = i18n.text_direction
+    # Imported here, not at the top: app.areas' modules are loaded after this one.
+    from app.areas.help_contacts import contacts_for_page
+
+    env.globals["help_contacts_for"] = contacts_for_page
     env.filters["local_date"] = local_date
     env.filters["local_datetime"] = local_datetime
     # The older names: the same conversion to the area's zone, as plain text (they are used where
